@@ -1,0 +1,1 @@
+"""Civility: self-hosted comment moderation. The plain-Python core lives here; Flask parts in submodules."""

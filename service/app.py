@@ -1,0 +1,89 @@
+"""The Flask app factory: settings in, app out; connections are made here, never at import."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, jsonify
+from redis import Redis
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from service.config import Settings
+from service.db import Database
+from service.errors import ApiError
+
+MAX_REQUEST_BYTES = 64 * 1024
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What request handlers reach through `services()`: settings and live connections."""
+
+    settings: Settings
+    db: Database
+    redis: Redis
+
+
+def services() -> Services:
+    return current_app.extensions["civility"]  # type: ignore[no-any-return]
+
+
+def create_app(settings: Settings | None = None, redis: Redis | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    if redis is None:
+        if not settings.redis_url:
+            raise RuntimeError("REDIS_URL is not set; `civility api` and `civility up` start an embedded Redis")
+        redis = Redis.from_url(settings.redis_url)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["civility"] = Services(settings, Database(settings.database_url), redis)
+
+    from service.api import api
+    from service.ops import ops
+
+    app.register_blueprint(api)
+    app.register_blueprint(ops)
+    register_error_handlers(app)
+    return app
+
+
+def error_response(error: ApiError) -> Any:
+    response = jsonify(error.body())
+    response.status_code = error.status
+    response.headers.update(error.headers)
+    return response
+
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(ApiError, error_response)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        status = error.code or 500
+        message = "request body is larger than 64 KB" if status == 413 else (error.description or error.name)
+        return error_response(ApiError(status, HTTP_CODES.get(status, "http_error"), message))
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError) -> Any:
+        log.error("event=database_unavailable error=%s", type(error.orig).__name__)
+        return error_response(ApiError(503, "unavailable", "database unavailable, retry later", headers={"Retry-After": "5"}))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Any:
+        log.exception("event=unhandled_error")
+        return error_response(ApiError(500, "internal_error", "internal error"))

@@ -1,0 +1,234 @@
+"""The `civility` command: every process of the service starts here."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from service.config import Settings
+
+log = logging.getLogger("civility")
+DEMO_SITE = "demo"
+
+
+def setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
+
+
+def prepare(settings: Settings) -> None:
+    """Make the data directory and migrate the database: every command works on a fresh one."""
+    from service.db import Database
+    from service.migrate import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+    try:
+        if upgrade(db):
+            log.info("event=migrated database=%s", db.engine.url.render_as_string(hide_password=True))
+    finally:
+        db.dispose()
+
+
+def with_redis(settings: Settings) -> tuple[Settings, object | None]:
+    """Settings with a Redis URL: REDIS_URL, an embedded Redis already running, or a new one we own."""
+    from service.embedded_redis import EmbeddedRedis, running_url
+
+    if settings.redis_url:
+        return settings, None
+    url = running_url(settings.data_dir)
+    if url:
+        return settings.with_redis(url), None
+    embedded = EmbeddedRedis(settings.data_dir)
+    url = embedded.start()
+    log.info("event=embedded_redis_started url=%s", url)
+    return settings.with_redis(url), embedded
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    prepare(settings)
+    return 0
+
+
+def cmd_create_site(settings: Settings, args: argparse.Namespace) -> int:
+    from service.db import Database
+    from service.sites import create_site, site_by_name
+
+    prepare(settings)
+    db = Database(settings.database_url)
+    with db.session() as session:
+        if site_by_name(session, args.name):
+            print(f"a site named {args.name!r} already exists", file=sys.stderr)
+            return 1
+        new = create_site(session, args.name, webhook_url=args.webhook_url)
+    print(f"site {args.name!r} created. API key (shown once, only its hash is stored):")
+    print(new.api_key)
+    return 0
+
+
+def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
+    from service.wsgi import serve
+
+    prepare(settings)
+    settings, embedded = with_redis(settings)
+    try:
+        serve(settings, args.host, args.port, processes=args.processes)
+    finally:
+        if embedded is not None:
+            embedded.stop()  # type: ignore[attr-defined]
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.worker import run_worker
+
+    prepare(settings)
+    settings, embedded = with_redis(settings)
+    try:
+        run_worker(settings, burst=args.burst)
+    finally:
+        if embedded is not None:
+            embedded.stop()  # type: ignore[attr-defined]
+    return 0
+
+
+def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
+    from models.train import train
+
+    config = train(Path(args.data_dir), Path(args.out), version=args.version or Path(args.out).name, cap_scale=args.cap_scale)
+    print(f"wrote {args.out} (version {config['version']}, labels {', '.join(config['labels'])})")
+    return 0
+
+
+def ensure_demo_site(settings: Settings) -> str | None:
+    """Create the demo site on first start; returns its new key, or None if it already existed."""
+    from service.db import Database
+    from service.sites import create_site, site_by_name
+
+    db = Database(settings.database_url)
+    try:
+        with db.session() as session:
+            if site_by_name(session, DEMO_SITE):
+                return None
+            return create_site(session, DEMO_SITE).api_key
+    finally:
+        db.dispose()
+
+
+class Supervisor:
+    """Runs the api and N workers as child processes, restarts any that die, stops them in order."""
+
+    def __init__(self, settings: Settings, args: argparse.Namespace):
+        self.env = dict(os.environ, REDIS_URL=settings.redis_url or "", DATABASE_URL=settings.database_url)
+        self.env["CIVILITY_DATA_DIR"] = str(settings.data_dir)
+        base = [sys.executable, "-m", "service.cli"]
+        self.commands = {"api": base + ["api", "--host", args.host, "--port", str(args.port)]}
+        for n in range(args.workers):
+            self.commands[f"worker-{n + 1}"] = base + ["worker"]
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self.stopping = False
+
+    def spawn(self, name: str) -> None:
+        # Own session: the terminal's Ctrl-C reaches only us, and we stop children in order.
+        self.children[name] = subprocess.Popen(self.commands[name], env=self.env, start_new_session=True)
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
+
+    def run(self) -> None:
+        for name in self.commands:
+            self.spawn(name)
+        while not self.stopping:
+            time.sleep(0.5)
+            for name, child in list(self.children.items()):
+                if child.poll() is not None and not self.stopping:
+                    log.warning("event=child_exited name=%s code=%s action=restart", name, child.returncode)
+                    self.spawn(name)
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """SIGTERM all: gunicorn drains requests, RQ workers finish the job in hand."""
+        for child in self.children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for child in self.children.values():
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    prepare(settings)
+    api_key = ensure_demo_site(settings)
+    settings, embedded = with_redis(settings)
+    supervisor = Supervisor(settings, args)
+    signal.signal(signal.SIGINT, supervisor.request_stop)
+    signal.signal(signal.SIGTERM, supervisor.request_stop)
+    base = f"http://{args.host}:{args.port}"
+    if api_key:
+        print(f"Demo site created. Its API key (shown once, only its hash is stored):\n  {api_key}", flush=True)
+    print(f"Civility is starting at {base} with {args.workers} worker(s); Ctrl-C stops it.", flush=True)
+    try:
+        supervisor.run()
+    finally:
+        log.info("event=stopping")
+        supervisor.stop()
+        if embedded is not None:
+            embedded.stop()  # type: ignore[attr-defined]
+        log.info("event=stopped")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="civility", description="Self-hosted comment moderation.")
+    sub = root.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="all-in-one: embedded Redis, SQLite, API and workers")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--port", type=int, default=8000)
+    up.add_argument("--workers", type=int, default=1)
+    up.set_defaults(func=cmd_up)
+
+    api = sub.add_parser("api", help="serve the HTTP API with gunicorn")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8000)
+    api.add_argument("--processes", type=int, default=2)
+    api.set_defaults(func=cmd_api)
+
+    worker = sub.add_parser("worker", help="run one RQ worker that loads the model once")
+    worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    worker.set_defaults(func=cmd_worker)
+
+    sub.add_parser("migrate", help="migrate the database to the newest schema").set_defaults(func=cmd_migrate)
+
+    site = sub.add_parser("create-site", help="create a site and print its API key once")
+    site.add_argument("name")
+    site.add_argument("--webhook-url")
+    site.set_defaults(func=cmd_create_site)
+
+    train = sub.add_parser("train", help="train the moderation model's heads from the shared data directory")
+    train.add_argument("--data-dir", required=True)
+    train.add_argument("--out", required=True, help="artifact directory, e.g. models/artifacts/v2")
+    train.add_argument("--version", help="defaults to the output directory's name")
+    train.add_argument("--cap-scale", type=float, default=1.0, help="scale per-source caps (small for a quick run)")
+    train.set_defaults(func=cmd_train)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    setup_logging()
+    return int(args.func(Settings.from_env(), args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

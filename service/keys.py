@@ -1,0 +1,16 @@
+"""Every Redis key, queue name and job id the service uses, built in one place."""
+
+PREFIX = "civility:"
+
+QUEUE_REALTIME = "moderation-realtime"
+QUEUE_MODERATION = "moderation"
+QUEUE_WEBHOOKS = "webhooks"
+# Listed in priority order: a worker drains synchronous requests before the backlog.
+WORKER_QUEUES = (QUEUE_REALTIME, QUEUE_MODERATION, QUEUE_WEBHOOKS)
+
+RECONCILE_LOCK = PREFIX + "lock:reconcile"
+
+
+def score_job_id(comment_id: str) -> str:
+    """Derived from the comment id so a comment enqueued twice is still one job."""
+    return f"score-{comment_id}"

@@ -1,0 +1,60 @@
+"""Re-enqueue comments left pending too long, so no accepted comment waits forever."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from redis import Redis
+from rq.job import JobStatus
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.config import Settings
+from service.decisions import record_automatic_decision
+from service.keys import score_job_id
+from service.queues import enqueue_scoring, fetch_job
+from service.tables import HELD, PENDING, Comment, utcnow
+
+log = logging.getLogger(__name__)
+BATCH = 500
+WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+
+def job_is_lost(redis: Redis, comment_id: str, settings: Settings) -> bool:
+    """True when no live job will decide this comment: missing, ended, or started by a dead worker."""
+    job = fetch_job(redis, score_job_id(comment_id))
+    if job is None:
+        return True
+    status = job.get_status(refresh=False)
+    if status in WAITING:
+        return False
+    if status == JobStatus.STARTED:
+        # RQ kills a job at its timeout, so a job started longer ago than that has no live worker.
+        limit = max(settings.job_timeout_seconds * 2, settings.reconcile_after_seconds)
+        return job.started_at is None or (utcnow() - job.started_at).total_seconds() > limit
+    return True
+
+
+def reconcile(session: Session, redis: Redis, settings: Settings) -> int:
+    """One pass: re-enqueue stale pending comments, holding those that keep failing. Returns how many."""
+    cutoff = utcnow() - timedelta(seconds=settings.reconcile_after_seconds)
+    stale = session.scalars(
+        select(Comment).where(Comment.status == PENDING, Comment.enqueued_at < cutoff).order_by(Comment.enqueued_at).limit(BATCH)
+    ).all()
+    handled = 0
+    for comment in stale:
+        if not job_is_lost(redis, comment.id, settings):
+            continue
+        if comment.enqueue_count >= settings.max_enqueues:
+            reasons = [{"code": "scoring_failed", "rule": "scoring_failed", "detail": f"not decided after {comment.enqueue_count} attempts"}]
+            record_automatic_decision(session, comment, status=HELD, reasons=reasons, scores=None, model_version=None, actor="reconciler")
+        else:
+            session.execute(
+                update(Comment).where(Comment.id == comment.id).values(enqueued_at=utcnow(), enqueue_count=Comment.enqueue_count + 1)
+            )
+            session.commit()
+            enqueue_scoring(redis, settings, comment.id, replace_live=True)
+            log.info("event=reenqueued comment_id=%s attempt=%d", comment.id, comment.enqueue_count + 1)
+        handled += 1
+    return handled

@@ -1,0 +1,177 @@
+"""Request and response schemas, declared once: they validate requests and produce the OpenAPI document."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints, ValidationError
+
+from service.errors import ApiError
+
+MAX_BODY_CHARS = 10_000
+
+
+def clean_text(value: Any) -> Any:
+    """Drop NUL and unpaired surrogates: valid JSON, but no database can store them."""
+    if isinstance(value, str):
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def blank_to_none(value: Any) -> Any:
+    """Comment forms send empty strings for fields left blank; they mean 'not given'."""
+    value = clean_text(value)
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def check_http_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an http or https URL")
+    return value
+
+
+def check_ip(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError as error:
+        raise ValueError("must be an IPv4 or IPv6 address") from error
+
+
+def _text(min_length: int, max_length: int) -> Any:
+    return Annotated[str, BeforeValidator(clean_text), StringConstraints(min_length=min_length, max_length=max_length)]
+
+
+def _optional(max_length: int, *checks: Any) -> Any:
+    after = [AfterValidator(check) for check in checks]
+    bounded = Annotated[str, StringConstraints(max_length=max_length)]
+    return Annotated[bounded | None, BeforeValidator(blank_to_none), *after, Field(default=None)]
+
+
+class CommentIn(BaseModel):
+    """A reader's comment as the news site's form submitted it."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, coerce_numbers_to_str=True, extra="ignore")
+
+    article_id: _text(1, 256)  # type: ignore[valid-type]
+    body: _text(1, MAX_BODY_CHARS)  # type: ignore[valid-type]
+    author_name: _text(1, 200)  # type: ignore[valid-type]
+    author_email: Annotated[EmailStr, BeforeValidator(clean_text), Field(max_length=320, description="Never published")]
+    article_url: _optional(2048, check_http_url)  # type: ignore[valid-type]
+    article_title: _optional(500)  # type: ignore[valid-type]
+    author_url: _optional(2048, check_http_url)  # type: ignore[valid-type]
+    author_ip: _optional(45, check_ip)  # type: ignore[valid-type]
+    user_agent: _optional(1000)  # type: ignore[valid-type]
+    parent_id: _optional(256)  # type: ignore[valid-type]
+    external_id: _optional(256)  # type: ignore[valid-type]
+    lang: _optional(35)  # type: ignore[valid-type]
+
+
+class Reason(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    code: str
+    rule: str
+
+
+class CommentAccepted(BaseModel):
+    id: str
+    status: str
+    article_id: str
+    external_id: str | None
+    created_at: datetime
+
+
+class CommentOut(BaseModel):
+    """A comment as its own site sees it: no email, IP or user agent, ever."""
+
+    id: str
+    status: str
+    article_id: str
+    article_url: str | None
+    article_title: str | None
+    external_id: str | None
+    parent_id: str | None
+    body: str
+    author_name: str
+    author_url: str | None
+    lang: str | None
+    scores: dict[str, float] | None
+    reasons: list[Reason] | None
+    model_version: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class PublicComment(BaseModel):
+    """What an article page may show its readers."""
+
+    id: str
+    external_id: str | None
+    parent_id: str | None
+    article_id: str
+    body: str
+    author_name: str
+    author_url: str | None
+    created_at: datetime
+
+
+class CommentPage(BaseModel):
+    comments: list[PublicComment]
+    page: int
+    per_page: int
+    total: int
+    next_page: int | None
+
+
+class ListQuery(BaseModel):
+    status: str = Field(default="approved", pattern="^(approved|held|pending|rejected)$")
+    page: int = Field(default=1, ge=1, le=100_000)
+    per_page: int = Field(default=50, ge=1, le=200)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: dict[str, str] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+def field_errors(error: ValidationError) -> dict[str, str]:
+    """Pydantic's errors as {field: message}, one message per field."""
+    fields: dict[str, str] = {}
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"]) or "request"
+        fields.setdefault(name, _message(item))
+    return fields
+
+
+def _message(item: Any) -> str:
+    ctx = item.get("ctx") or {}
+    if item["type"] in ("too_short", "string_too_short"):
+        return "must not be empty" if ctx.get("min_length") == 1 else f"must be at least {ctx.get('min_length')} characters"
+    if item["type"] in ("too_long", "string_too_long"):
+        return f"must be at most {ctx.get('max_length')} characters"
+    if item["type"] == "missing":
+        return "is required"
+    return str(item["msg"]).removeprefix("Value error, ")
+
+
+def validate(model: type[BaseModel], data: Any) -> Any:
+    """Validate `data` against `model`, raising the API's 422 error naming each bad field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        fields = field_errors(error)
+        raise ApiError(422, "invalid_fields", "invalid fields: " + ", ".join(sorted(fields)), fields) from None

@@ -1,0 +1,46 @@
+"""Accept a comment: commit it first, then enqueue its scoring (the reconciler covers a failed enqueue)."""
+
+from __future__ import annotations
+
+import logging
+
+from redis import Redis
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.config import Settings
+from service.queues import enqueue_scoring
+from service.schemas import CommentIn
+from service.tables import Comment, Site
+
+log = logging.getLogger(__name__)
+
+
+def find_by_external_id(session: Session, site_id: int, external_id: str) -> Comment | None:
+    query = select(Comment).where(Comment.site_id == site_id, Comment.external_id == external_id)
+    return session.scalars(query).first()
+
+
+def submit_comment(session: Session, redis: Redis, settings: Settings, site: Site, data: CommentIn) -> tuple[Comment, bool]:
+    """Store and enqueue a comment; returns (comment, created). A repeated external_id is not stored twice."""
+    if data.external_id:
+        existing = find_by_external_id(session, site.id, data.external_id)
+        if existing is not None:
+            return existing, False
+    comment = Comment(site_id=site.id, enqueue_count=1, **data.model_dump())
+    session.add(comment)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two requests with the same external_id raced; the other one won.
+        session.rollback()
+        if data.external_id and (existing := find_by_external_id(session, site.id, data.external_id)):
+            return existing, False
+        raise
+    try:
+        enqueue_scoring(redis, settings, comment.id)
+    except Exception:
+        # The comment is safe in the database; the reconciler enqueues it once Redis is back.
+        log.exception("event=enqueue_failed comment_id=%s", comment.id)
+    return comment, True
