@@ -62,13 +62,18 @@ class Encoder:
 
     @torch.inference_mode()
     def embed(self, texts: list[str], batch_size: int = 32) -> tuple[torch.Tensor, list[int]]:
-        """Window embeddings for `texts` and the text index of each window."""
+        """Window embeddings for `texts` and the text index of each window.
+
+        Texts are batched in length order so a batch pads to similar lengths, not to its longest outlier.
+        """
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         vectors: list[torch.Tensor] = []
         mapping: list[int] = []
-        for start in range(0, len(texts), batch_size):
-            batch, window_of = self.tokenize(texts[start : start + batch_size])
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            batch, window_of = self.tokenize([texts[i] for i in chunk])
             vectors.append(self.embed_batch(batch))
-            mapping.extend(start + i for i in window_of)
+            mapping.extend(chunk[i] for i in window_of)
         if not vectors:
             return torch.empty(0, self.dim), []
         return torch.cat(vectors), mapping

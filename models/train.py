@@ -127,7 +127,6 @@ def model_card(config: dict) -> str:
     for label, result in config["metrics"].items():
         for source, m in result["test"].items():
             auc = "n/a" if m["roc_auc"] is None else f"{m['roc_auc']:.3f}"
-            lines.append(
-                f"| {label} | {source} | {m['n']} | {m['positives']} | {auc} | {m['precision']:.3f} | {m['recall']:.3f} |"
-            )
+            cells = [label, source, m["n"], m["positives"], auc, f"{m['precision']:.3f}", f"{m['recall']:.3f}"]
+            lines.append("| " + " | ".join(str(cell) for cell in cells) + " |")
     return "\n".join(lines) + "\n"

@@ -23,7 +23,12 @@ def require_site_key() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
-        raise ApiError(401, "unauthorized", "missing API key: send 'Authorization: Bearer <key>'", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401,
+            "unauthorized",
+            "missing API key: send 'Authorization: Bearer <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     with services().db.session() as session:
         site = authenticate(session, key.strip())
     if site is None:
@@ -80,5 +85,11 @@ def list_article_comments(article_id: str) -> Any:
         ).all()
         comments = [PublicComment.model_validate(row, from_attributes=True) for row in rows]
     more = query.page * query.per_page < total
-    page = CommentPage(comments=comments, page=query.page, per_page=query.per_page, total=total, next_page=query.page + 1 if more else None)
+    page = CommentPage(
+        comments=comments,
+        page=query.page,
+        per_page=query.per_page,
+        total=total,
+        next_page=query.page + 1 if more else None,
+    )
     return dump(page)

@@ -81,7 +81,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError) -> Any:
         log.error("event=database_unavailable error=%s", type(error.orig).__name__)
-        return error_response(ApiError(503, "unavailable", "database unavailable, retry later", headers={"Retry-After": "5"}))
+        return error_response(
+            ApiError(503, "unavailable", "database unavailable, retry later", headers={"Retry-After": "5"})
+        )
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:

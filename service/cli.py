@@ -102,7 +102,9 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     from models.train import train
 
-    config = train(Path(args.data_dir), Path(args.out), version=args.version or Path(args.out).name, cap_scale=args.cap_scale)
+    config = train(
+        Path(args.data_dir), Path(args.out), version=args.version or Path(args.out).name, cap_scale=args.cap_scale
+    )
     print(f"wrote {args.out} (version {config['version']}, labels {', '.join(config['labels'])})")
     return 0
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from service.schemas import CommentAccepted, CommentIn, CommentOut, CommentPage, ErrorBody, ListQuery
 
@@ -25,15 +26,18 @@ def _errors(*statuses: int) -> dict[str, Any]:
 
 def _query_parameters() -> list[dict[str, Any]]:
     schema = ListQuery.model_json_schema()
-    return [{"name": name, "in": "query", "required": False, "schema": prop} for name, prop in schema["properties"].items()]
+    return [
+        {"name": name, "in": "query", "required": False, "schema": prop} for name, prop in schema["properties"].items()
+    ]
 
 
 def document() -> dict[str, Any]:
-    models = [(m, "validation") for m in (CommentIn, ListQuery)] + [
-        (m, "serialization") for m in (CommentAccepted, CommentOut, CommentPage, ErrorBody)
-    ]
+    inputs: tuple[type[BaseModel], ...] = (CommentIn, ListQuery)
+    outputs: tuple[type[BaseModel], ...] = (CommentAccepted, CommentOut, CommentPage, ErrorBody)
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in inputs]
+    models += [(m, "serialization") for m in outputs]
     _, schemas = models_json_schema(models, ref_template=REF)
-    auth = [{"siteKey": []}]
+    auth: list[dict[str, list[str]]] = [{"siteKey": []}]
     return {
         "openapi": "3.1.0",
         "info": {"title": "Civility comment moderation API", "version": "1"},
@@ -58,7 +62,9 @@ def document() -> dict[str, Any]:
                 "get": {
                     "summary": "A comment's status, scores, reasons and model version",
                     "security": auth,
-                    "parameters": [{"name": "comment_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "parameters": [
+                        {"name": "comment_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
                     "responses": {"200": _json("CommentOut", "the comment"), **_errors(401, 404)},
                 }
             },

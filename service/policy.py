@@ -23,16 +23,23 @@ def thresholds_of(policy: dict[str, Any] | None) -> dict[str, float]:
 def decide(scores: dict[str, float], policy: dict[str, Any] | None) -> Decision:
     """Hold when any label's score reaches its threshold, else approve; name what fired."""
     thresholds = thresholds_of(policy)
-    fired = []
+    fired: list[dict[str, Any]] = []
     for label, score in scores.items():
         threshold = thresholds.get(label, DEFAULT_THRESHOLD)
         if score >= threshold:
             fired.append({"code": label, "rule": "label_threshold", "score": score, "threshold": threshold})
     if fired:
-        fired.sort(key=lambda reason: -reason["score"])
+        fired.sort(key=lambda reason: -float(reason["score"]))
         return Decision(HELD, fired)
     top_label = max(scores, key=lambda label: scores[label]) if scores else None
     return Decision(
         APPROVED,
-        [{"code": "below_thresholds", "rule": "label_threshold", "label": top_label, "score": scores.get(top_label or "", 0.0)}],
+        [
+            {
+                "code": "below_thresholds",
+                "rule": "label_threshold",
+                "label": top_label,
+                "score": scores.get(top_label or "", 0.0),
+            }
+        ],
     )

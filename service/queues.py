@@ -37,8 +37,12 @@ def enqueue_scoring(redis: Redis, settings: Settings, comment_id: str, *, replac
             return existing
         if status == JobStatus.STARTED:
             # Its worker is gone (the reconciler decided so): free the slot in the registry.
-            queue(redis, existing.origin).started_job_registry.remove(existing)
-    retry = Retry(max=len(settings.retry_intervals), interval=list(settings.retry_intervals)) if settings.retry_intervals else None
+            queue(redis, existing.origin).started_job_registry.remove_executions(existing)
+    retry = (
+        Retry(max=len(settings.retry_intervals), interval=list(settings.retry_intervals))
+        if settings.retry_intervals
+        else None
+    )
     return queue(redis, keys.QUEUE_MODERATION).enqueue(
         SCORE_JOB,
         comment_id,

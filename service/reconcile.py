@@ -40,21 +40,35 @@ def reconcile(session: Session, redis: Redis, settings: Settings) -> int:
     """One pass: re-enqueue stale pending comments, holding those that keep failing. Returns how many."""
     cutoff = utcnow() - timedelta(seconds=settings.reconcile_after_seconds)
     stale = session.scalars(
-        select(Comment).where(Comment.status == PENDING, Comment.enqueued_at < cutoff).order_by(Comment.enqueued_at).limit(BATCH)
+        select(Comment)
+        .where(Comment.status == PENDING, Comment.enqueued_at < cutoff)
+        .order_by(Comment.enqueued_at)
+        .limit(BATCH)
     ).all()
     handled = 0
     for comment in stale:
         if not job_is_lost(redis, comment.id, settings):
             continue
         if comment.enqueue_count >= settings.max_enqueues:
-            reasons = [{"code": "scoring_failed", "rule": "scoring_failed", "detail": f"not decided after {comment.enqueue_count} attempts"}]
-            record_automatic_decision(session, comment, status=HELD, reasons=reasons, scores=None, model_version=None, actor="reconciler")
+            reasons = [
+                {
+                    "code": "scoring_failed",
+                    "rule": "scoring_failed",
+                    "detail": f"not decided after {comment.enqueue_count} attempts",
+                }
+            ]
+            record_automatic_decision(
+                session, comment, status=HELD, reasons=reasons, scores=None, model_version=None, actor="reconciler"
+            )
         else:
+            attempt = comment.enqueue_count + 1
+            enqueue_scoring(redis, settings, comment.id, replace_live=True)
             session.execute(
-                update(Comment).where(Comment.id == comment.id).values(enqueued_at=utcnow(), enqueue_count=Comment.enqueue_count + 1)
+                update(Comment)
+                .where(Comment.id == comment.id)
+                .values(enqueued_at=utcnow(), enqueue_count=Comment.enqueue_count + 1)
             )
             session.commit()
-            enqueue_scoring(redis, settings, comment.id, replace_live=True)
-            log.info("event=reenqueued comment_id=%s attempt=%d", comment.id, comment.enqueue_count + 1)
+            log.info("event=reenqueued comment_id=%s attempt=%d", comment.id, attempt)
         handled += 1
     return handled

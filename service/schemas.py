@@ -7,7 +7,16 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from service.errors import ApiError
 
@@ -160,7 +169,11 @@ def field_errors(error: ValidationError) -> dict[str, str]:
 def _message(item: Any) -> str:
     ctx = item.get("ctx") or {}
     if item["type"] in ("too_short", "string_too_short"):
-        return "must not be empty" if ctx.get("min_length") == 1 else f"must be at least {ctx.get('min_length')} characters"
+        return (
+            "must not be empty"
+            if ctx.get("min_length") == 1
+            else f"must be at least {ctx.get('min_length')} characters"
+        )
     if item["type"] in ("too_long", "string_too_long"):
         return f"must be at most {ctx.get('max_length')} characters"
     if item["type"] == "missing":

@@ -22,7 +22,9 @@ def find_by_external_id(session: Session, site_id: int, external_id: str) -> Com
     return session.scalars(query).first()
 
 
-def submit_comment(session: Session, redis: Redis, settings: Settings, site: Site, data: CommentIn) -> tuple[Comment, bool]:
+def submit_comment(
+    session: Session, redis: Redis, settings: Settings, site: Site, data: CommentIn
+) -> tuple[Comment, bool]:
     """Store and enqueue a comment; returns (comment, created). A repeated external_id is not stored twice."""
     if data.external_id:
         existing = find_by_external_id(session, site.id, data.external_id)

@@ -8,7 +8,6 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -120,10 +119,12 @@ def scorer() -> Any:
 
 
 @pytest.fixture
-def app(settings: Settings, redis: Redis) -> Any:
+def app(settings: Settings, redis: Redis) -> Iterator[Any]:
     from service.app import create_app
 
-    return create_app(settings, redis=redis)
+    application = create_app(settings, redis=redis)
+    yield application
+    application.extensions["civility"].db.dispose()
 
 
 @pytest.fixture
@@ -160,7 +161,7 @@ def drain(settings: Settings, redis: Redis, scorer: Any) -> Any:
         build_worker(redis).work(burst=True)
 
     yield run
-    runtime.configure(replace(settings))
+    runtime.reset()
 
 
 def comment_payload(**overrides: Any) -> dict[str, Any]:

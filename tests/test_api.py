@@ -11,7 +11,9 @@ from tests.conftest import auth, comment_payload
 
 
 def post(client, key, payload=None, **kwargs):
-    return client.post("/v1/comments", json=payload if payload is not None else comment_payload(), headers=auth(key), **kwargs)
+    return client.post(
+        "/v1/comments", json=payload if payload is not None else comment_payload(), headers=auth(key), **kwargs
+    )
 
 
 def test_submit_returns_202_pending_and_enqueues_a_job_named_after_the_comment(client, make_site, redis):
@@ -57,13 +59,17 @@ def test_malformed_json_is_400(client, make_site):
     response = client.post("/v1/comments", data=b'{"body": ', headers=auth(key) | {"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "malformed_json"
-    bad_utf8 = client.post("/v1/comments", data=b'{"body": "\xff"}', headers=auth(key) | {"Content-Type": "application/json"})
+    bad_utf8 = client.post(
+        "/v1/comments", data=b'{"body": "\xff"}', headers=auth(key) | {"Content-Type": "application/json"}
+    )
     assert bad_utf8.status_code == 400
 
 
 def test_non_json_content_type_is_415(client, make_site):
     _, key = make_site()
-    response = client.post("/v1/comments", data="body=hi", headers=auth(key) | {"Content-Type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        "/v1/comments", data="body=hi", headers=auth(key) | {"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert response.status_code == 415
     assert response.get_json()["error"]["code"] == "unsupported_media_type"
 
@@ -77,7 +83,9 @@ def test_body_over_64_kb_is_413(client, make_site):
 
 def test_invalid_fields_are_422_naming_each_field(client, make_site):
     _, key = make_site()
-    payload = comment_payload(body="   ", author_email="not-an-email", author_url="javascript:alert(1)", author_ip="999.1.1.1")
+    payload = comment_payload(
+        body="   ", author_email="not-an-email", author_url="javascript:alert(1)", author_ip="999.1.1.1"
+    )
     del payload["author_name"]
     response = post(client, key, payload)
     assert response.status_code == 422

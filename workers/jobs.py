@@ -29,12 +29,20 @@ def score_comment(comment_id: str) -> dict[str, Any]:
         scores = scorer.score([comment.body])[0]
         decision = decide(scores, site.policy if site else None)
         recorded = record_automatic_decision(
-            session, comment, status=decision.status, reasons=decision.reasons, scores=scores,
-            model_version=scorer.version, actor=f"model:{scorer.version}",
+            session,
+            comment,
+            status=decision.status,
+            reasons=decision.reasons,
+            scores=scores,
+            model_version=scorer.version,
+            actor=f"model:{scorer.version}",
         )
     log.info(
         "event=scored comment_id=%s status=%s recorded=%s ms=%.1f",
-        comment_id, decision.status, recorded, (time.perf_counter() - started) * 1000,
+        comment_id,
+        decision.status,
+        recorded,
+        (time.perf_counter() - started) * 1000,
     )
     return {"comment_id": comment_id, "status": decision.status, "recorded": recorded}
 
@@ -48,9 +56,13 @@ def on_score_failure(job: Job, connection: Any, exc_type: Any, exc_value: Any, t
         return
     comment_id = job.args[0]
     rt = runtime.current()
-    reasons = [{"code": "scoring_failed", "rule": "scoring_failed", "detail": f"{exc_type.__name__}: {exc_value}"[:500]}]
+    reasons = [
+        {"code": "scoring_failed", "rule": "scoring_failed", "detail": f"{exc_type.__name__}: {exc_value}"[:500]}
+    ]
     with rt.db.session() as session:
         comment = session.get(Comment, comment_id)
         if comment is not None:
-            record_automatic_decision(session, comment, status=HELD, reasons=reasons, scores=None, model_version=None, actor="system")
+            record_automatic_decision(
+                session, comment, status=HELD, reasons=reasons, scores=None, model_version=None, actor="system"
+            )
     log.error("event=scoring_failed comment_id=%s error=%s", comment_id, exc_type.__name__)

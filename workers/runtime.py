@@ -38,9 +38,20 @@ _current: Runtime | None = None
 
 def configure(settings: Settings, scorer: Scorer | None = None) -> Runtime:
     """Set this process's runtime; a scorer already loaded (by a test session) can be handed in."""
+    reset()
     global _current
     _current = Runtime(settings, scorer)
     return _current
+
+
+def reset() -> None:
+    """Drop this process's runtime, closing its database connections."""
+    global _current
+    if _current is not None:
+        _current.db.dispose()
+        if _current.redis is not None:
+            _current.redis.close()
+    _current = None
 
 
 def current() -> Runtime:

@@ -1,0 +1,157 @@
+"""POST -> queue -> worker (real model) -> decision, on real Redis and a real database."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from rq import Queue
+from sqlalchemy import func, select
+
+from models.scorer import ARTIFACTS_DIR, DEFAULT_VERSION, HEADS_FILE
+from service import keys
+from service.app import create_app
+from service.queues import enqueue_scoring
+from service.reconcile import reconcile
+from service.tables import Comment, ModerationEvent
+from tests.conftest import auth, comment_payload
+
+CLEAN = "Thanks for the thorough reporting on the council vote. I hope the new park opens before summer."
+TOXIC = "You are a pathetic idiot and a worthless piece of garbage. Shut your stupid mouth."
+SPAM = "WINNER!! You have won a free iPhone. Claim your prize now, text WIN to 80082 or click http://bit.ly/free-prize"
+
+
+def submit(client, key, body, **extra):
+    response = client.post("/v1/comments", json=comment_payload(body=body, **extra), headers=auth(key))
+    assert response.status_code == 202, response.get_json()
+    return response.get_json()["id"]
+
+
+def fetch(client, key, comment_id):
+    return client.get(f"/v1/comments/{comment_id}", headers=auth(key)).get_json()
+
+
+def decision_events(db, comment_id):
+    with db.session() as session:
+        return session.scalars(select(ModerationEvent).where(ModerationEvent.comment_id == comment_id)).all()
+
+
+def test_clean_toxic_and_spam_comments_are_decided_with_scores_reasons_and_model_version(
+    client, make_site, drain, scorer, db
+):
+    _, key = make_site()
+    ids = {kind: submit(client, key, body) for kind, body in (("clean", CLEAN), ("toxic", TOXIC), ("spam", SPAM))}
+    drain()
+    results = {kind: fetch(client, key, comment_id) for kind, comment_id in ids.items()}
+
+    assert results["clean"]["status"] == "approved"
+    assert results["clean"]["reasons"][0]["code"] == "below_thresholds"
+    assert results["toxic"]["status"] == "held"
+    assert results["toxic"]["reasons"][0]["code"] == "toxicity"
+    assert results["spam"]["status"] == "held"
+    assert results["spam"]["reasons"][0]["code"] == "spam"
+    for kind, result in results.items():
+        assert set(result["scores"]) == set(scorer.labels)
+        assert all(0.0 <= value <= 1.0 for value in result["scores"].values())
+        assert result["model_version"] == scorer.version
+        assert result["decided_at"] is not None
+        events = decision_events(db, ids[kind])
+        assert [(e.action, e.from_status, e.to_status) for e in events] == [("decide", "pending", result["status"])]
+        assert events[0].scores == result["scores"] and events[0].model_version == scorer.version
+    fired = results["toxic"]["reasons"][0]
+    assert fired["score"] >= fired["threshold"] == 0.5
+
+
+def test_site_thresholds_decide(client, make_site, drain):
+    _, strict_key = make_site(thresholds={"toxicity": 0.0001, "spam": 0.0001})
+    comment_id = submit(client, strict_key, CLEAN)
+    drain()
+    assert fetch(client, strict_key, comment_id)["status"] == "held"
+
+
+def test_public_listing_shows_approved_comments_newest_first_without_private_fields(client, make_site, drain):
+    _, key = make_site()
+    first = submit(client, key, CLEAN, author_email="first@example.org", author_url="https://ada.example")
+    second = submit(client, key, "I agree with the previous commenter, this was a balanced article.")
+    submit(client, key, TOXIC)
+    drain()
+    page = client.get("/v1/articles/article-1/comments?status=approved&per_page=1", headers=auth(key)).get_json()
+    assert [c["id"] for c in page["comments"]] == [second]
+    assert page["total"] == 2 and page["next_page"] == 2
+    page2 = client.get("/v1/articles/article-1/comments?page=2&per_page=1", headers=auth(key)).get_json()
+    assert [c["id"] for c in page2["comments"]] == [first] and page2["next_page"] is None
+    assert page2["comments"][0]["author_url"] == "https://ada.example"
+    text = json.dumps(page) + json.dumps(page2)
+    for private in ("example.org", "203.0.113.7", "Mozilla", "author_email", "author_ip", "user_agent", "scores"):
+        assert private not in text
+
+
+def test_scoring_that_keeps_failing_holds_the_comment_as_scoring_failed(
+    client, make_site, drain, settings, tmp_path, db
+):
+    broken = tmp_path / "broken-model"
+    shutil.copytree(ARTIFACTS_DIR / DEFAULT_VERSION, broken)
+    (broken / HEADS_FILE).write_bytes(b"not safetensors")
+    _, key = make_site()
+    comment_id = submit(client, key, CLEAN)
+    drain(replace(settings, model_path=str(broken)), with_scorer=None)
+    result = fetch(client, key, comment_id)
+    assert result["status"] == "held"
+    assert result["reasons"][0]["code"] == "scoring_failed"
+    assert [e.actor for e in decision_events(db, comment_id)] == ["system"]
+
+
+def test_a_comment_is_decided_once_even_if_scored_twice(client, make_site, drain, settings, redis, db):
+    _, key = make_site()
+    comment_id = submit(client, key, CLEAN)
+    assert enqueue_scoring(redis, settings, comment_id).id == keys.score_job_id(comment_id)
+    assert len(Queue(keys.QUEUE_MODERATION, connection=redis)) == 1
+    drain()
+    enqueue_scoring(redis, settings, comment_id, replace_live=True)
+    drain()
+    assert len(decision_events(db, comment_id)) == 1
+
+
+def test_a_comment_whose_enqueue_failed_is_enqueued_by_the_reconciler(make_site, settings, redis, drain, db, client):
+    from redis import Redis
+
+    dead_redis = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    offline_app = create_app(settings, redis=dead_redis)
+    offline_client = offline_app.test_client()
+    _, key = make_site()
+    response = offline_client.post("/v1/comments", json=comment_payload(body=CLEAN), headers=auth(key))
+    assert response.status_code == 202
+    comment_id = response.get_json()["id"]
+    assert len(Queue(keys.QUEUE_MODERATION, connection=redis)) == 0
+    offline_app.extensions["civility"].db.dispose()
+
+    with db.session() as session:
+        assert reconcile(session, redis, replace(settings, reconcile_after_seconds=60)) == 0  # not stale yet
+    with db.session() as session:
+        assert reconcile(session, redis, replace(settings, reconcile_after_seconds=0)) == 1
+    drain()
+    assert fetch(client, key, comment_id)["status"] == "approved"
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Comment).where(Comment.status == "pending")) == 0
+
+
+def test_the_reconciler_holds_a_comment_that_never_gets_decided(make_site, settings, redis, db, client):
+    _, key = make_site()
+    comment_id = submit(client, key, CLEAN)
+    redis.flushdb()  # the job is lost, every time
+    for _ in range(settings.max_enqueues):
+        with db.session() as session:
+            assert reconcile(session, redis, replace(settings, reconcile_after_seconds=0)) == 1
+        redis.flushdb()
+    result = fetch(client, key, comment_id)
+    assert result["status"] == "held" and result["reasons"][0]["code"] == "scoring_failed"
+    assert [e.actor for e in decision_events(db, comment_id)] == ["reconciler"]
+
+
+def test_shipped_artifact_is_small_safetensors(scorer):
+    directory = Path(ARTIFACTS_DIR / DEFAULT_VERSION)
+    total = sum(f.stat().st_size for f in directory.iterdir())
+    assert total < 30 * 1024 * 1024
+    assert (directory / HEADS_FILE).read_bytes()[:8] != b"PK\x03\x04"  # not a pickle zip

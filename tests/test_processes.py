@@ -1,0 +1,176 @@
+"""Whole processes as users run them: `civility up`, `create-site`, and a worker killed mid-job."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.request
+
+import pytest
+from rq import Queue
+from sqlalchemy import select
+
+from service import keys
+from service.embedded_redis import free_port
+from service.schemas import CommentIn
+from service.sites import create_site
+from service.submit import submit_comment
+from service.tables import Comment, ModerationEvent
+from tests.conftest import CIVILITY, ROOT, civility, comment_payload
+
+pytestmark = pytest.mark.slow
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "CIVILITY_DATA_DIR")}
+    env.update(extra)
+    return env
+
+
+def http(method: str, url: str, key: str | None = None, payload: dict | None = None) -> tuple[int, dict]:
+    data = json.dumps(payload).encode() if payload is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if key:
+        request.add_header("Authorization", f"Bearer {key}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+def test_create_site_works_on_a_fresh_data_directory_and_prints_the_key_once(tmp_path):
+    env = clean_env(CIVILITY_DATA_DIR=str(tmp_path / "fresh"))
+    result = civility("create-site", "daily-planet", "--webhook-url", "https://planet.example/hook", env=env)
+    assert result.returncode == 0, result.stderr
+    key = re.search(r"^(cvl_\S+)$", result.stdout, re.M)
+    assert key
+    assert key.group(1).encode() not in (tmp_path / "fresh" / "civility.db").read_bytes()
+    again = civility("create-site", "daily-planet", env=env)
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_up_serves_decides_a_comment_and_stops_cleanly_on_sigterm(tmp_path):
+    port = free_port()
+    data_dir = tmp_path / "var"
+    process = subprocess.Popen(
+        [*CIVILITY, "up", "--port", str(port), "--workers", "1"],
+        env=clean_env(CIVILITY_DATA_DIR=str(data_dir)),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines: list[str] = []
+        assert process.stdout is not None
+        while not any("Civility is starting" in line for line in lines):
+            line = process.stdout.readline()
+            assert line, "civility up exited early:\n" + "".join(lines)
+            lines.append(line)
+        key = next(line.strip() for line in lines if line.strip().startswith("cvl_"))
+        base = f"http://127.0.0.1:{port}"
+
+        def healthy():
+            try:
+                return http("GET", base + "/healthz")[0] == 200
+            except OSError:
+                return False
+
+        wait_for(healthy, 30)
+        status, body = http("POST", base + "/v1/comments", key, comment_payload())
+        assert status == 202
+        decided = wait_for(
+            lambda: (r := http("GET", f"{base}/v1/comments/{body['id']}", key)[1])["status"] != "pending" and r, 90
+        )
+        assert decided["status"] == "approved" and decided["model_version"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert "event=stopped" in output
+    assert any(p.name.startswith("appendonly") for p in (data_dir / "redis").iterdir())
+
+
+def test_a_worker_killed_mid_job_loses_nothing(settings, redis, db):
+    with db.session() as session:
+        site = create_site(session, "killed-worker").site
+        ids = [
+            submit_comment(
+                session,
+                redis,
+                settings,
+                site,
+                CommentIn(**comment_payload(body=f"Comment {n}. " + "Long thoughtful text. " * 120)),
+            )[0].id
+            for n in range(30)
+        ]
+    env = clean_env(
+        CIVILITY_DATA_DIR=str(settings.data_dir),
+        DATABASE_URL=settings.database_url,
+        REDIS_URL=settings.redis_url or "",
+        CIVILITY_RECONCILE_AFTER_SECONDS="1",
+        CIVILITY_RECONCILE_INTERVAL_SECONDS="0.5",
+        CIVILITY_JOB_TIMEOUT_SECONDS="2",
+    )
+    started = Queue(keys.QUEUE_MODERATION, connection=redis).started_job_registry
+    first = subprocess.Popen(
+        [*CIVILITY, "worker"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    killed_comment = None
+    try:
+        # Freeze the worker, and kill it only while it holds a job whose comment is undecided.
+        deadline = time.monotonic() + 90
+        while killed_comment is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            first.send_signal(signal.SIGSTOP)
+            for job_id in started.get_job_ids():
+                comment_id = job_id.removeprefix("score-")
+                with db.session() as session:
+                    if session.get(Comment, comment_id).status == "pending":
+                        killed_comment = comment_id
+            if killed_comment is None:
+                first.send_signal(signal.SIGCONT)
+        assert killed_comment, "the worker never started a job"
+        first.kill()
+    finally:
+        first.kill()
+        first.wait()
+
+    log_path = settings.data_dir / "second-worker.log"
+    with open(log_path, "w") as log:
+        second = subprocess.Popen([*CIVILITY, "worker"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+
+        def all_decided():
+            with db.session() as session:
+                return all(session.get(Comment, i).status != "pending" for i in ids)
+
+        wait_for(all_decided, 120, interval=0.5)
+    finally:
+        second.terminate()
+        second.wait(30)
+    assert f"event=reenqueued comment_id={killed_comment}" in log_path.read_text()
+    with db.session() as session:
+        for comment_id in ids:
+            events = session.scalars(select(ModerationEvent).where(ModerationEvent.comment_id == comment_id)).all()
+            assert len(events) == 1, comment_id
+        killed = session.get(Comment, killed_comment)
+        assert killed.status == "approved", killed.reasons
+        assert session.get(Comment, killed_comment).enqueue_count == 2
