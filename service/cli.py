@@ -21,6 +21,7 @@ DEMO_SITE = "demo"
 
 def setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def prepare(settings: Settings) -> None:
