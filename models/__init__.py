@@ -19,10 +19,25 @@ __all__ = ["LABELS", "Scorer", "load"]
 
 
 def load(path: str | Path | None = None) -> Scorer:
-    """Load the scorer from an artifact directory (default: the shipped one)."""
+    """Load a scorer: our artifact directory (default: the shipped one), or any Hugging Face
+    sequence-classification model's directory, its `id2label` mapped onto our labels."""
     from models.scorer import load as load_scorer
 
     return load_scorer(path)
+
+
+def recommended_thresholds(path: str | Path | None = None) -> dict[str, float]:
+    """The artifact's per-label thresholds, read from its config without loading torch."""
+    import json
+    from pathlib import Path
+
+    from models.paths import default_artifact_dir
+
+    config = Path(path or default_artifact_dir()) / "config.json"
+    try:
+        return {k: float(v) for k, v in json.loads(config.read_text()).get("thresholds", {}).items()}
+    except (OSError, ValueError):
+        return {}
 
 
 def __getattr__(name: str) -> Any:

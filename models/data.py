@@ -1,4 +1,8 @@
-"""Read the labelled CSVs of the shared data directory into per-label, deduplicated example lists."""
+"""Read the labelled CSVs of the shared data directory into deduplicated, source-balanced training rows.
+
+Each row carries a target per label it has evidence for (soft targets where the source records rater
+votes); labels without evidence for a row are masked, never guessed.
+"""
 
 from __future__ import annotations
 
@@ -6,48 +10,84 @@ import csv
 import hashlib
 import random
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+
+CsvRow = dict[str, str]
 
 
 @dataclass(frozen=True)
-class Example:
+class Row:
     text: str
-    label: int
     source: str
+    targets: dict[str, float]
+    group: str = ""  # a finer unit inside a source (a YouTube video) for leave-one-out evaluation
+    stratum: str = ""
+
+    def label(self, name: str) -> int | None:
+        """The hard 0/1 label for evaluation, or None if the row says nothing about `name`."""
+        value = self.targets.get(name)
+        return None if value is None else int(value >= 0.5)
+
+
+def _frac(row: CsvRow, column: str, total: str) -> float:
+    return int(row[column]) / max(int(row[total]), 1)
 
 
 @dataclass(frozen=True)
 class Source:
-    """One CSV file feeding one label; `keep` filters rows, `cap` limits rows per class."""
+    """One CSV file: how its rows map to label targets, and how many of each class to keep."""
 
     file: str
-    target: str
+    targets: Callable[[CsvRow], dict[str, float] | None]
     cap: int = 3000
+    group: Callable[[CsvRow], str] = field(default=lambda row: "")
+    stratum: Callable[[CsvRow], str] = field(default=lambda row: row["label"])  # the unit `cap` applies to
+    shipped: bool = True  # False: licence unclear or non-commercial; evaluation only
+    kind: str = "toxicity"
 
-    def keep(self, row: dict[str, str]) -> bool:
-        # Toxic Spans posts most raters called "not actually toxic" are borderline, not positives.
-        return row.get("spans_majority_not_toxic", "0") != "1"
+
+def _civil(row: CsvRow) -> dict[str, float]:
+    # Every post was judged toxic by at least half of the Civil Comments raters; the share of
+    # span annotators who did NOT call it "not actually toxic" is a soft toxicity target, so the
+    # borderline posts teach the model that heated news-comment argument alone is not toxicity.
+    return {"toxicity": 1.0 - _frac(row, "spans_n_not_toxic", "spans_n_raters"), "spam": 0.0}
 
 
-# Shipped-artifact sources only: licences that allow redistribution (README of shared/data).
-# OLID and OffComBR state no licence, the hotel reviews are non-commercial, and the Korean
-# comments are outside the English encoder's reach, so none of them trains the shipped model.
-TOXICITY_SOURCES = (
-    Source("civil_comments_toxic_posts_toxicspans.csv", "toxicity"),
-    Source("wikipedia_talk_toxicity_cat.csv", "toxicity"),
-    Source("wikipedia_toxicity_identity_testsubset.csv", "toxicity"),
-    Source("davidson_hate_offensive_tweets.csv", "toxicity", cap=2000),
-)
-SPAM_SOURCES = (
-    Source("youtube_spam_collection_4videos.csv", "spam"),
-    Source("sms_spam_collection.csv", "spam", cap=2000),
-)
-# Ordinary comments are what comment spam must be told apart from: clean Wikipedia talk
-# comments and toxic news comments both count as "not spam".
-SPAM_NEGATIVE_SOURCES = (
-    Source("wikipedia_talk_toxicity_cat.csv", "spam", cap=1500),
-    Source("civil_comments_toxic_posts_toxicspans.csv", "spam", cap=1000),
+def _davidson(row: CsvRow) -> dict[str, float]:
+    hate = _frac(row, "votes_hate", "n_annotators")
+    offensive = _frac(row, "votes_offensive", "n_annotators")
+    # Davidson's "offensive" class is mostly profanity and slurs, which is what the profanity head
+    # learns; its "hate speech" class is language against a group, our identity_attack.
+    return {"toxicity": float(row["label"]), "identity_attack": hate, "profanity": hate + offensive, "spam": 0.0}
+
+
+def _clean_comment(row: CsvRow) -> dict[str, float]:
+    toxic = float(row["label"])
+    targets = {"toxicity": toxic, "spam": 0.0}
+    if not toxic:
+        targets |= {"identity_attack": 0.0, "profanity": 0.0}
+    return targets
+
+
+def _olid(row: CsvRow) -> dict[str, float]:
+    return {"toxicity": float(row["label"])}
+
+
+def _spam(row: CsvRow) -> dict[str, float]:
+    return {"spam": float(row["label"])}
+
+
+SOURCES: tuple[Source, ...] = (
+    Source("civil_comments_toxic_posts_toxicspans.csv", _civil, cap=3000),
+    Source("wikipedia_talk_toxicity_cat.csv", _clean_comment, cap=3000),
+    Source("wikipedia_toxicity_identity_testsubset.csv", _clean_comment, cap=3000),
+    # Capped per Davidson class, so the 1,430 hate-speech tweets are not drowned by 19,190 offensive ones.
+    Source("davidson_hate_offensive_tweets.csv", _davidson, cap=1500, stratum=lambda row: row["davidson_class"]),
+    Source("olid_offenseval2019_tweets.csv", _olid, cap=3000, shipped=False),
+    Source("youtube_spam_collection_4videos.csv", _spam, cap=3000, group=lambda row: row["video"], kind="spam"),
+    Source("sms_spam_collection.csv", _spam, cap=1500, kind="spam"),
 )
 _WHITESPACE = re.compile(r"\s+")
 
@@ -61,60 +101,102 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def read_source(data_dir: Path, source: Source, only_negatives: bool = False) -> list[Example]:
-    """Deduplicated examples of one source; texts with conflicting labels are dropped."""
-    labels: dict[str, set[int]] = {}
+def read_source(data_dir: Path, source: Source) -> list[Row]:
+    """Deduplicated rows of one source; texts whose copies disagree on a hard label are dropped."""
+    by_text: dict[str, list[Row]] = {}
     with open(data_dir / source.file, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            text = normalize(row["text"])
-            if text and source.keep(row):
-                label = 0 if only_negatives else int(row["label"])
-                labels.setdefault(text, set()).add(label)
-    return [Example(text, next(iter(ls)), source.file) for text, ls in labels.items() if len(ls) == 1]
+        for csv_row in csv.DictReader(handle):
+            text = normalize(csv_row["text"])
+            targets = source.targets(csv_row)
+            if text and targets is not None:
+                row = Row(text, source.file, targets, source.group(csv_row), source.stratum(csv_row))
+                by_text.setdefault(text, []).append(row)
+    rows = []
+    for copies in by_text.values():
+        hard = {tuple(sorted((k, round(v)) for k, v in r.targets.items())) for r in copies}
+        if len(hard) == 1:
+            rows.append(copies[0])
+    return rows
 
 
-def capped(examples: list[Example], cap: int, rng: random.Random) -> list[Example]:
-    """At most `cap` examples of each class, so no source's class balance dominates."""
-    out: list[Example] = []
-    for label in (0, 1):
-        group = [e for e in examples if e.label == label]
+def primary_label(row: Row) -> str:
+    return "spam" if set(row.targets) == {"spam"} else "toxicity"
+
+
+def capped(rows: list[Row], cap: int, rng: random.Random) -> list[Row]:
+    """At most `cap` rows of each stratum (usually the class) of a source."""
+    out: list[Row] = []
+    for stratum in sorted({r.stratum for r in rows}):
+        group = [r for r in rows if r.stratum == stratum]
         rng.shuffle(group)
         out.extend(group[:cap])
     return out
 
 
-def dataset(data_dir: Path, target: str, seed: int = 13, cap_scale: float = 1.0) -> list[Example]:
-    """Every example for one label, balanced across sources."""
-    rng = random.Random(seed)
-    sources = TOXICITY_SOURCES if target == "toxicity" else SPAM_SOURCES
-    examples: list[Example] = []
-    for source in sources:
-        examples.extend(capped(read_source(data_dir, source), max(1, int(source.cap * cap_scale)), rng))
-    if target == "spam":
-        for source in SPAM_NEGATIVE_SOURCES:
-            negatives = [e for e in read_source(data_dir, source, only_negatives=True)]
-            examples.extend(capped(negatives, max(1, int(source.cap * cap_scale)), rng))
-    return examples
+IDENTITY_TERMS = (
+    "gay", "lesbian", "bisexual", "transgender", "queer", "straight", "Muslim", "Jewish", "Christian",
+    "Catholic", "Hindu", "Buddhist", "atheist", "Black", "white", "Asian", "Latino", "Hispanic",
+    "African American", "Mexican", "Indian", "Chinese", "immigrant", "disabled", "deaf", "blind",
+    "elderly", "young", "female", "male",
+)  # fmt: skip
+IDENTITY_TEMPLATES = (
+    "I am {a} {t} person and I enjoyed reading this article.",
+    "As {a} {t} reader, I think the council made the right call.",
+    "My neighbour is {t} and she runs the bakery on Main Street.",
+    "{T} families have lived in this town for generations.",
+    "The article quotes several {t} residents about the new park.",
+    "Being {t} is part of who I am, and I am proud of it.",
+    "I'm {t} and I agree with the points made here.",
+    "Our school has {t} teachers who do wonderful work.",
+    "The {t} community center is hosting a food drive this weekend.",
+    "{T} voters turned out in large numbers for the election.",
+)
 
 
-def split(examples: list[Example], test_fraction: float, seed: int = 13) -> tuple[list[Example], list[Example]]:
-    """A fixed train/test split stratified by source and class."""
+def identity_rows() -> list[Row]:
+    """Neutral sentences naming identities (Dixon et al. 2018's mitigation): mentioning who you are
+    is not toxic. Synthetic, so they train the model but are never used to measure it."""
+    rows = []
+    for template in IDENTITY_TEMPLATES:
+        for term in IDENTITY_TERMS:
+            article = "an" if term[0].lower() in "aeiou" else "a"
+            text = template.format(a=article, t=term, T=term[0].upper() + term[1:])
+            targets = {"toxicity": 0.0, "identity_attack": 0.0, "profanity": 0.0, "spam": 0.0}
+            rows.append(Row(text, "identity_templates", targets))
+    return rows
+
+
+def load_rows(data_dir: Path, shipped_only: bool = True, cap_scale: float = 1.0, seed: int = 13) -> list[Row]:
+    """Every training row, capped per source and class so no dataset's quirks dominate."""
     rng = random.Random(seed)
-    train: list[Example] = []
-    test: list[Example] = []
-    groups: dict[tuple[str, int], list[Example]] = {}
-    for e in examples:
-        groups.setdefault((e.source, e.label), []).append(e)
-    for key in sorted(groups):
+    rows: list[Row] = []
+    for source in SOURCES:
+        if source.shipped or not shipped_only:
+            rows.extend(capped(read_source(data_dir, source), max(2, int(source.cap * cap_scale)), rng))
+    return rows
+
+
+def split(
+    rows: Iterable[Row], fractions: tuple[float, float], seed: int = 13
+) -> tuple[list[Row], list[Row], list[Row]]:
+    """A fixed train / validation / test split, stratified by source and class."""
+    rng = random.Random(seed)
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for row in rows:
+        groups.setdefault((row.source, row.stratum), []).append(row)
+    train: list[Row] = []
+    valid: list[Row] = []
+    test: list[Row] = []
+    for key in sorted(groups, key=str):
         group = groups[key]
         rng.shuffle(group)
-        n_test = int(len(group) * test_fraction)
-        test.extend(group[:n_test])
-        train.extend(group[n_test:])
-    return train, test
+        n_valid, n_test = int(len(group) * fractions[0]), int(len(group) * fractions[1])
+        valid.extend(group[:n_valid])
+        test.extend(group[n_valid : n_valid + n_test])
+        train.extend(group[n_valid + n_test :])
+    return train, valid, test
 
 
-def used_files(data_dir: Path) -> dict[str, str]:
-    """SHA-256 of every file that trains the shipped artifact."""
-    files = {s.file for s in TOXICITY_SOURCES + SPAM_SOURCES + SPAM_NEGATIVE_SOURCES}
-    return {f: file_sha256(data_dir / f) for f in sorted(files)}
+def used_files(data_dir: Path, shipped_only: bool = True) -> dict[str, str]:
+    """SHA-256 of every file that trains the artifact."""
+    return {s.file: file_sha256(data_dir / s.file) for s in SOURCES if s.shipped or not shipped_only}

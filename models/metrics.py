@@ -31,3 +31,35 @@ def precision_recall(labels: np.ndarray, scores: np.ndarray, threshold: float) -
     precision = true_pos / max(int(predicted.sum()), 1)
     recall = true_pos / max(int((labels == 1).sum()), 1)
     return precision, recall
+
+
+def pr_auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
+    """Average precision: the area under the precision-recall curve, step-wise."""
+    n_pos = int((labels == 1).sum())
+    if n_pos == 0 or n_pos == len(labels):
+        return None
+    order = np.argsort(-scores, kind="mergesort")
+    hits = (labels[order] == 1).astype(np.float64)
+    precision_at_k = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float((precision_at_k * hits).sum() / n_pos)
+
+
+def calibration_error(labels: np.ndarray, probs: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error: the mean |predicted - observed| over equal-width bins, weighted by size."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.clip(np.digitize(probs, edges[1:-1]), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        members = index == b
+        if members.any():
+            total += members.sum() * abs(float(probs[members].mean()) - float(labels[members].mean()))
+    return total / max(len(labels), 1)
+
+
+def threshold_for_precision(labels: np.ndarray, probs: np.ndarray, target: float, fallback: float = 0.5) -> float:
+    """The lowest threshold whose precision reaches `target` (recall is highest there), else `fallback`."""
+    for threshold in np.round(np.arange(0.05, 0.96, 0.01), 2):
+        predicted = probs >= threshold
+        if predicted.sum() >= 5 and labels[predicted].mean() >= target:
+            return float(threshold)
+    return fallback

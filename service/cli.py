@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -101,12 +102,31 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
-    from models.train import train
+    from models.train import TrainConfig, train
 
-    config = train(
-        Path(args.data_dir), Path(args.out), version=args.version or Path(args.out).name, cap_scale=args.cap_scale
+    config = TrainConfig(
+        version=args.version or Path(args.out).name,
+        epochs=args.epochs,
+        trainable_layers=args.trainable_layers,
+        cap_scale=args.cap_scale,
     )
-    print(f"wrote {args.out} (version {config['version']}, labels {', '.join(config['labels'])})")
+    artifact = train(Path(args.data_dir), Path(args.out), config)
+    print(f"wrote {args.out} (version {artifact['version']}, labels {', '.join(artifact['labels'])})")
+    return 0
+
+
+def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from models.evaluate import evaluate
+    from models.paths import default_artifact_dir
+    from models.train import TrainConfig
+
+    artifact = Path(args.artifact) if args.artifact else default_artifact_dir()
+    loso_config = replace(TrainConfig(version="loso"), epochs=args.loso_epochs, cap_scale=args.loso_cap_scale)
+    report = evaluate(artifact, Path(args.data_dir), loso=args.loso, loso_config=loso_config)
+    print(json.dumps(report["fixed"]["identity"], indent=2))
+    print(f"wrote {artifact / 'evaluation.json'} and {artifact / 'MODEL_CARD.md'}")
     return 0
 
 
@@ -223,7 +243,17 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, help="artifact directory, e.g. models/artifacts/v2")
     train.add_argument("--version", help="defaults to the output directory's name")
     train.add_argument("--cap-scale", type=float, default=1.0, help="scale per-source caps (small for a quick run)")
+    train.add_argument("--epochs", type=int, default=2)
+    train.add_argument("--trainable-layers", type=int, default=3, help="top encoder layers to fine-tune")
     train.set_defaults(func=cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="measure a model artifact and rewrite its model card")
+    evaluate.add_argument("--data-dir", required=True)
+    evaluate.add_argument("--artifact", help="artifact directory (default: the shipped one)")
+    evaluate.add_argument("--loso", action="store_true", help="also retrain leaving each source out (slow)")
+    evaluate.add_argument("--loso-epochs", type=int, default=1)
+    evaluate.add_argument("--loso-cap-scale", type=float, default=0.6)
+    evaluate.set_defaults(func=cmd_evaluate)
     return root
 
 

@@ -14,3 +14,8 @@ RECONCILE_LOCK = PREFIX + "lock:reconcile"
 def score_job_id(comment_id: str) -> str:
     """Derived from the comment id so a comment enqueued twice is still one job."""
     return f"score-{comment_id}"
+
+
+def repeated_text_key(digest: str) -> str:
+    """Distinct comment ids whose text reduces to the same skeleton, kept for a day."""
+    return f"{PREFIX}repeat:{digest}"

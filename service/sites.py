@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.labels import LABELS
+from models import LABELS, recommended_thresholds
 from service.tables import Site
 
 KEY_PREFIX = "cvl_"
@@ -22,8 +22,10 @@ def hash_api_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
-def default_policy() -> dict:
-    return {"thresholds": {label: DEFAULT_THRESHOLD for label in LABELS}}
+def default_policy(model_path: str | None = None) -> dict:
+    """Thresholds the model recommends (chosen for a stated precision), 0.5 for labels it lacks."""
+    recommended = recommended_thresholds(model_path)
+    return {"thresholds": {label: recommended.get(label, DEFAULT_THRESHOLD) for label in LABELS}}
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import models
-from models.scorer import CONFIG_FILE, HEADS_FILE
+from models.explain import explain
+from models.scorer import CONFIG_FILE
 from tests.conftest import civility
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -47,15 +48,56 @@ def test_load_refuses_a_directory_without_an_artifact(tmp_path):
 
 
 @pytest.mark.skipif(not DATA_DIR.is_dir(), reason="shared training data not present")
-def test_train_command_builds_a_loadable_artifact_from_a_small_sample(tmp_path):
+def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_sample(tmp_path):
     out = tmp_path / "tiny"
-    result = civility(
-        "train", "--data-dir", str(DATA_DIR), "--out", str(out), "--cap-scale", "0.01", env=dict(os.environ)
+    env = dict(os.environ)
+    trained = civility(
+        "train", "--data-dir", str(DATA_DIR), "--out", str(out), "--cap-scale", "0.01", "--epochs", "1", env=env
     )
-    assert result.returncode == 0, result.stderr
+    assert trained.returncode == 0, trained.stderr
     config = json.loads((out / CONFIG_FILE).read_text())
     assert config["version"] == "tiny" and config["training_files"]
-    assert (out / HEADS_FILE).stat().st_size < 100_000
-    trained = models.load(out)
-    assert trained.version == "tiny"
-    assert set(trained.score(["hello"])[0]) == set(config["labels"])
+    assert "olid_offenseval2019_tweets.csv" not in config["training_files"]  # no licence: never shipped
+    assert set(config["calibration"]) == set(config["labels"]) == set(config["thresholds"])
+    assert sum(f.stat().st_size for f in out.iterdir()) < 30 * 1024 * 1024
+    model = models.load(out)
+    assert model.version == "tiny" and set(model.score(["hello"])[0]) == set(config["labels"])
+
+    evaluated = civility("evaluate", "--data-dir", str(DATA_DIR), "--artifact", str(out), env=env)
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads((out / "evaluation.json").read_text())
+    test_split = report["fixed"]["test_split"]
+    assert {"toxicity", "spam"} <= set(test_split["model"])
+    assert "roc_auc" in test_split["alt-profanity-check"]["all"]
+    assert "olid_offenseval2019_tweets.csv" in report["fixed"]["unseen_sources"]["model"]["toxicity"]
+    assert report["fixed"]["identity"]["non_toxic_naming_identity"]["n"] > 0
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "## Identity terms" in card and "## Sources never seen in training" in card
+
+
+def test_spans_point_at_the_words_that_drive_the_score(scorer):
+    text = "The council did fine work on the budget, you pathetic idiot."
+    spans = explain(scorer, text, ["toxicity"])["toxicity"]
+    assert spans, "an insult should move the toxicity score"
+    top = text[spans[0]["begin"] : spans[0]["end"]]
+    assert top.strip(".") in {"idiot", "pathetic"}
+    assert all(0 < s["score"] <= 1 for s in spans)
+    assert spans == sorted(spans, key=lambda s: -s["score"])
+
+
+def test_a_hugging_face_classifier_directory_loads_with_its_labels_mapped(tmp_path):
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from models.encoder import base_model_dir
+
+    config = BertConfig(
+        vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+        id2label={0: "toxic", 1: "obscene", 2: "sarcasm"}, label2id={"toxic": 0, "obscene": 1, "sarcasm": 2},
+        problem_type="multi_label_classification",
+    )  # fmt: skip
+    BertForSequenceClassification(config).save_pretrained(tmp_path)
+    AutoTokenizer.from_pretrained(str(base_model_dir()), local_files_only=True).save_pretrained(tmp_path)
+    scorer = models.load(tmp_path)
+    assert scorer.labels == ("toxicity", "profanity")
+    [result] = scorer.score(["some text"])
+    assert set(result) == {"toxicity", "profanity"} and all(0 <= v <= 1 for v in result.values())

@@ -41,7 +41,7 @@ def decision_events(db, comment_id):
 def test_clean_toxic_and_spam_comments_are_decided_with_scores_reasons_and_model_version(
     client, make_site, drain, scorer, db
 ):
-    _, key = make_site()
+    site, key = make_site()
     ids = {kind: submit(client, key, body) for kind, body in (("clean", CLEAN), ("toxic", TOXIC), ("spam", SPAM))}
     drain()
     results = {kind: fetch(client, key, comment_id) for kind, comment_id in ids.items()}
@@ -61,7 +61,8 @@ def test_clean_toxic_and_spam_comments_are_decided_with_scores_reasons_and_model
         assert [(e.action, e.from_status, e.to_status) for e in events] == [("decide", "pending", result["status"])]
         assert events[0].scores == result["scores"] and events[0].model_version == scorer.version
     fired = results["toxic"]["reasons"][0]
-    assert fired["score"] >= fired["threshold"] == 0.5
+    assert fired["score"] >= fired["threshold"] == site.policy["thresholds"]["toxicity"]
+    assert any(TOXIC[s["begin"] : s["end"]].strip(".") in {"idiot", "stupid", "garbage"} for s in fired["spans"])
 
 
 def test_site_thresholds_decide(client, make_site, drain):
@@ -155,3 +156,43 @@ def test_shipped_artifact_is_small_safetensors(scorer):
     total = sum(f.stat().st_size for f in directory.iterdir())
     assert total < 30 * 1024 * 1024
     assert (directory / HEADS_FILE).read_bytes()[:8] != b"PK\x03\x04"  # not a pickle zip
+
+
+BLOG_SPAM = "Great article, very informative! I learned so much. Visit my site for more tips"
+
+
+def test_blog_spam_is_held_with_its_link_and_author_signals(client, make_site, drain):
+    _, key = make_site()
+    comment_id = submit(
+        client,
+        key,
+        BLOG_SPAM + " http://cheap-seo-tools.biz and https://bit.ly/3xYz",
+        author_url="http://cheap-seo-tools.biz",
+        author_email="seo@mailinator.com",
+    )
+    drain()
+    result = fetch(client, key, comment_id)
+    assert result["status"] == "held"
+    spam = next(r for r in result["reasons"] if r["code"] == "spam")
+    assert {s["signal"] for s in spam["signals"]} >= {
+        "link",
+        "shortened_link",
+        "author_url_in_body",
+        "disposable_email",
+    }
+    assert spam["score"] > spam["text_score"]
+
+
+def test_the_same_text_posted_again_on_another_site_counts_as_repetition(client, make_site, drain):
+    _, key_a = make_site(thresholds={"spam": 0.5})
+    _, key_b = make_site(thresholds={"spam": 0.5})
+    text = "I made five thousand dollars last month working from home, ask me how it works"
+    first = submit(client, key_a, text)
+    drain()
+    second = submit(client, key_b, text.upper() + "!!! 555-0100")
+    drain()
+    assert "repeated_text" not in json.dumps(fetch(client, key_a, first)["reasons"])
+    result = fetch(client, key_b, second)
+    assert result["status"] == "held" and result["scores"]["spam"] >= 0.6
+    spam = next(r for r in result["reasons"] if r["code"] == "spam")
+    assert [s["signal"] for s in spam["signals"]] == ["repeated_text"]

@@ -8,8 +8,9 @@ from typing import Any
 
 from rq.job import Job
 
+from service import signals
 from service.decisions import record_automatic_decision
-from service.policy import decide
+from service.policy import Decision, decide
 from service.tables import HELD, PENDING, Comment, Site
 from workers import runtime
 
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def score_comment(comment_id: str) -> dict[str, Any]:
-    """Score one comment with the model, apply its site's policy, and record the decision."""
+    """Score one comment with the model and its metadata, apply its site's policy, record the decision."""
     rt = runtime.current()
     scorer = rt.scorer()
     with rt.db.session() as session:
@@ -26,8 +27,12 @@ def score_comment(comment_id: str) -> dict[str, Any]:
             return {"comment_id": comment_id, "skipped": "missing" if comment is None else comment.status}
         site = session.get(Site, comment.site_id)
         started = time.perf_counter()
-        scores = scorer.score([comment.body])[0]
+        text_scores = scorer.score([comment.body])[0]
+        scores, spam_evidence = with_spam_signals(rt, comment, text_scores)
         decision = decide(scores, site.policy if site else None)
+        if decision.status == HELD:
+            attach_spans(scorer, comment.body, decision, text_scores)
+        attach_spam_evidence(decision, scores, spam_evidence)
         recorded = record_automatic_decision(
             session,
             comment,
@@ -37,14 +42,46 @@ def score_comment(comment_id: str) -> dict[str, Any]:
             model_version=scorer.version,
             actor=f"model:{scorer.version}",
         )
+    elapsed_ms = (time.perf_counter() - started) * 1000
     log.info(
-        "event=scored comment_id=%s status=%s recorded=%s ms=%.1f",
-        comment_id,
-        decision.status,
-        recorded,
-        (time.perf_counter() - started) * 1000,
+        "event=scored comment_id=%s status=%s recorded=%s ms=%.1f", comment_id, decision.status, recorded, elapsed_ms
     )
     return {"comment_id": comment_id, "status": decision.status, "recorded": recorded}
+
+
+def with_spam_signals(rt: runtime.Runtime, comment: Comment, text_scores: dict[str, float]) -> tuple[dict, dict]:
+    """Fold link, author and repetition signals into the spam score; returns scores and the evidence."""
+    found = signals.link_signals(comment.body, comment.author_url, comment.author_email)
+    if rt.redis is not None and (repeat := signals.repeat_signal(rt.redis, comment.body, comment.id)):
+        found.append(repeat)
+    if "spam" not in text_scores or not found:
+        return text_scores, {}
+    scores = dict(text_scores, spam=signals.combine(text_scores["spam"], found))
+    return scores, {"text_score": text_scores["spam"], "signals": [s.as_dict() for s in found]}
+
+
+def attach_spans(scorer: Any, body: str, decision: Decision, text_scores: dict) -> None:
+    """Store, with each fired label, the spans of the comment that drove its score."""
+    from models.explain import explain
+
+    fired = [r["code"] for r in decision.reasons if r["rule"] == "label_threshold" and r["code"] in text_scores]
+    spans = explain(scorer, body, fired, base=text_scores)
+    for reason in decision.reasons:
+        if reason["code"] in spans:
+            reason["spans"] = spans[reason["code"]]
+
+
+def attach_spam_evidence(decision: Decision, scores: dict, spam_evidence: dict) -> None:
+    """Spam signals go with the spam reason if it fired, else into a reason of their own: always on record."""
+    if not spam_evidence:
+        return
+    fired = next((r for r in decision.reasons if r["code"] == "spam" and r["rule"] == "label_threshold"), None)
+    if fired is not None:
+        fired.update(spam_evidence)
+    else:
+        decision.reasons.append(
+            {"code": "spam_signals", "rule": "spam_signals", "score": scores["spam"], **spam_evidence}
+        )
 
 
 def on_score_failure(job: Job, connection: Any, exc_type: Any, exc_value: Any, traceback: Any) -> None:
@@ -56,9 +93,8 @@ def on_score_failure(job: Job, connection: Any, exc_type: Any, exc_value: Any, t
         return
     comment_id = job.args[0]
     rt = runtime.current()
-    reasons = [
-        {"code": "scoring_failed", "rule": "scoring_failed", "detail": f"{exc_type.__name__}: {exc_value}"[:500]}
-    ]
+    detail = f"{exc_type.__name__}: {exc_value}"[:500]
+    reasons = [{"code": "scoring_failed", "rule": "scoring_failed", "detail": detail}]
     with rt.db.session() as session:
         comment = session.get(Comment, comment_id)
         if comment is not None:

@@ -1,0 +1,171 @@
+"""Measure an artifact: a fixed test split per source, unseen sources, identity-term false positives,
+leave-one-source-out retraining, and alt-profanity-check on the same rows."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models import data
+from models.metrics import pr_auc, roc_auc
+from models.scorer import load
+from models.train import TRAINED_LABELS, TrainConfig, apply_calibration, build, logits_of, measure
+
+EVALUATION_FILE = "evaluation.json"
+IDENTITY_PATTERN = re.compile(r"\b(" + "|".join(re.escape(t.lower()) for t in data.IDENTITY_TERMS) + r")s?\b", re.I)
+PEER = "alt-profanity-check"
+
+
+def peer_scores(texts: list[str]) -> np.ndarray | None:
+    """alt-profanity-check's probabilities, or None when the package is not installed."""
+    try:
+        from profanity_check import predict_prob
+    except ImportError:
+        return None
+    return np.asarray(predict_prob(texts), dtype=np.float64)
+
+
+def scores_matrix(scorer: Any, rows: list[data.Row]) -> np.ndarray:
+    results = scorer.score([r.text for r in rows], batch_size=64)
+    return np.array([[result.get(label, 0.0) for label in TRAINED_LABELS] for result in results])
+
+
+def peer_table(rows: list[data.Row], peer: np.ndarray | None, label: str = "toxicity") -> dict[str, dict]:
+    """The peer's ROC-AUC and PR-AUC per source on exactly the rows our model is measured on."""
+    if peer is None:
+        return {}
+    table: dict[str, dict] = {}
+    groups: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        if row.label(label) is not None:
+            groups.setdefault("all", []).append(i)
+            groups.setdefault(row.source, []).append(i)
+    for name, idx in groups.items():
+        y = np.array([rows[i].label(label) for i in idx])
+        table[name] = {"roc_auc": _r(roc_auc(y, peer[idx])), "pr_auc": _r(pr_auc(y, peer[idx]))}
+    return table
+
+
+def identity_probe(rows: list[data.Row], probs: np.ndarray, threshold: float) -> dict[str, Any]:
+    """False-positive rate on non-toxic comments that name an identity, next to all non-toxic ones."""
+    j = TRAINED_LABELS.index("toxicity")
+    clean = [i for i, r in enumerate(rows) if r.label("toxicity") == 0 and r.source != "identity_templates"]
+    naming = [i for i in clean if IDENTITY_PATTERN.search(rows[i].text)]
+    probe = [i for i in naming if rows[i].source == "wikipedia_toxicity_identity_testsubset.csv"]
+
+    def fpr(idx: list[int]) -> float | None:
+        return round(float((probs[idx, j] >= threshold).mean()), 4) if idx else None
+
+    return {
+        "threshold": threshold,
+        "non_toxic": {"n": len(clean), "false_positive_rate": fpr(clean)},
+        "non_toxic_naming_identity": {"n": len(naming), "false_positive_rate": fpr(naming)},
+        "wikipedia_identity_subset_non_toxic_naming_identity": {"n": len(probe), "false_positive_rate": fpr(probe)},
+    }
+
+
+def fixed_split(artifact_dir: Path, data_dir: Path) -> dict[str, Any]:
+    """The artifact's own test split (same seed and caps as training), plus sources it never saw."""
+    scorer = load(artifact_dir)
+    training = json.loads((artifact_dir / "config.json").read_text())["training"]
+    rows = data.load_rows(data_dir, shipped_only=True, cap_scale=training["cap_scale"], seed=training["seed"])
+    _, _, test = data.split(rows, (0.1, 0.15), seed=training["seed"])
+    everything = data.load_rows(data_dir, shipped_only=False, cap_scale=training["cap_scale"], seed=training["seed"])
+    unseen = [r for r in everything if not _shipped(r.source)]
+    thresholds = {label: scorer.thresholds.get(label, 0.5) for label in TRAINED_LABELS}
+    report: dict[str, Any] = {}
+    for name, subset in (("test_split", test), ("unseen_sources", unseen)):
+        probs = scores_matrix(scorer, subset)
+        peer = peer_scores([r.text for r in subset])
+        report[name] = {"model": measure(subset, probs, thresholds), PEER: peer_table(subset, peer)}
+        if name == "test_split":
+            report["identity"] = identity_probe(subset, probs, thresholds["toxicity"])
+    return report
+
+
+def _shipped(source: str) -> bool:
+    return any(s.file == source and s.shipped for s in data.SOURCES)
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def folds(rows: list[data.Row]) -> list[tuple[str, str, list[data.Row], list[data.Row]]]:
+    """(name, label, training rows, held-out rows): each English source, and each YouTube video."""
+    out = []
+    for source in data.SOURCES:
+        held = [r for r in rows if r.source == source.file]
+        rest = [r for r in rows if r.source != source.file]
+        if source.kind == "toxicity" and source.shipped:
+            out.append((source.file, "toxicity", rest, held))
+        if source.kind == "spam":
+            out.append((source.file + " (message style)", "spam", rest, held))
+    for video in sorted({r.group for r in rows if r.group}):
+        held = [r for r in rows if r.group == video]
+        out.append((f"youtube video {video}", "spam", [r for r in rows if r.group != video], held))
+    return out
+
+
+def leave_one_source_out(data_dir: Path, config: TrainConfig, log: bool) -> list[dict[str, Any]]:
+    """Retrain without each source in turn and measure on it: how the model does on a site it never saw."""
+    rows = data.load_rows(data_dir, shipped_only=True, cap_scale=config.cap_scale, seed=config.seed)
+    results = []
+    for name, label, rest, held in folds(rows):
+        started = time.monotonic()
+        train_rows, valid_rows, _ = data.split(rest, (0.1, 0.0), seed=config.seed)
+        net, calibration = build(config, train_rows + data.identity_rows(), valid_rows, log=False)
+        probs = apply_calibration(logits_of(net, [r.text for r in held], config.max_length), calibration)
+        j = TRAINED_LABELS.index(label)
+        idx = [i for i, r in enumerate(held) if r.label(label) is not None]
+        y = np.array([held[i].label(label) for i in idx])
+        p = probs[idx, j]
+        threshold = calibration[label]["threshold"]
+        predicted = p >= threshold
+        peer = peer_scores([held[i].text for i in idx]) if label == "toxicity" else None
+        result = {
+            "held_out": name,
+            "label": label,
+            "n": len(idx),
+            "positives": int(y.sum()),
+            "roc_auc": _r(roc_auc(y, p)),
+            "pr_auc": _r(pr_auc(y, p)),
+            "threshold": threshold,
+            "precision": round(float(y[predicted].mean()), 4) if predicted.any() else None,
+            "recall": round(float(predicted[y == 1].mean()), 4) if (y == 1).any() else None,
+            PEER + "_roc_auc": _r(roc_auc(y, peer)) if peer is not None else None,
+            "seconds": round(time.monotonic() - started),
+        }
+        if log:
+            print(json.dumps(result), flush=True)
+        results.append(result)
+    return results
+
+
+def evaluate(
+    artifact_dir: Path, data_dir: Path, loso: bool, loso_config: TrainConfig | None = None, log: bool = True
+) -> dict:
+    """Run the evaluation, store it beside the artifact, and rewrite the model card."""
+    from models.card import write_card
+
+    report: dict[str, Any] = {"artifact": str(artifact_dir.name), "fixed": fixed_split(artifact_dir, data_dir)}
+    if loso:
+        config = loso_config or replace(TrainConfig(version="loso"), epochs=1, cap_scale=0.6)
+        report["leave_one_source_out"] = {
+            "training": config.__dict__,
+            "folds": leave_one_source_out(data_dir, config, log),
+        }
+    elif (previous := artifact_dir / EVALUATION_FILE).is_file():
+        # A quick re-run keeps the last leave-one-source-out results rather than dropping them.
+        kept = json.loads(previous.read_text()).get("leave_one_source_out")
+        if kept:
+            report["leave_one_source_out"] = kept
+    (artifact_dir / EVALUATION_FILE).write_text(json.dumps(report, indent=2) + "\n")
+    write_card(artifact_dir)
+    return report
