@@ -58,9 +58,13 @@ def _civil(row: CsvRow) -> dict[str, float]:
 def _davidson(row: CsvRow) -> dict[str, float]:
     hate = _frac(row, "votes_hate", "n_annotators")
     offensive = _frac(row, "votes_offensive", "n_annotators")
-    # Davidson's "offensive" class is mostly profanity and slurs, which is what the profanity head
-    # learns; its "hate speech" class is language against a group, our identity_attack.
-    return {"toxicity": float(row["label"]), "identity_attack": hate, "profanity": hate + offensive, "spam": 0.0}
+    # Davidson's "offensive" class is mostly profanity and slurs (and over-flags African-American
+    # English): it teaches profanity, not toxicity, so its toxicity target is left unknown. Its
+    # "hate speech" class is language against a group: toxic, and our identity_attack.
+    targets = {"identity_attack": hate, "profanity": hate + offensive, "spam": 0.0}
+    if row["davidson_class"] != "offensive_language":
+        targets["toxicity"] = float(row["davidson_class"] == "hate_speech")
+    return targets
 
 
 def _clean_comment(row: CsvRow) -> dict[str, float]:
@@ -76,7 +80,12 @@ def _olid(row: CsvRow) -> dict[str, float]:
 
 
 def _spam(row: CsvRow) -> dict[str, float]:
-    return {"spam": float(row["label"])}
+    # Prize texts and channel plugs attack no one: without this, the identity_attack head (trained on
+    # tweets alone) took spam's shouting for hate.
+    targets = {"spam": float(row["label"]), "identity_attack": 0.0}
+    if row["label"] == "1":
+        targets["toxicity"] = 0.0
+    return targets
 
 
 SOURCES: tuple[Source, ...] = (
@@ -120,7 +129,7 @@ def read_source(data_dir: Path, source: Source) -> list[Row]:
 
 
 def primary_label(row: Row) -> str:
-    return "spam" if set(row.targets) == {"spam"} else "toxicity"
+    return "spam" if row.source in {s.file for s in SOURCES if s.kind == "spam"} else "toxicity"
 
 
 def capped(rows: list[Row], cap: int, rng: random.Random) -> list[Row]:
@@ -150,6 +159,10 @@ IDENTITY_TEMPLATES = (
     "Our school has {t} teachers who do wonderful work.",
     "The {t} community center is hosting a food drive this weekend.",
     "{T} voters turned out in large numbers for the election.",
+    "{T} lives matter.",
+    "{T} people deserve the same respect as everyone else.",
+    "Proud to be {t}.",
+    "{T} rights are human rights.",
 )
 
 
@@ -200,3 +213,14 @@ def split(
 def used_files(data_dir: Path, shipped_only: bool = True) -> dict[str, str]:
     """SHA-256 of every file that trains the artifact."""
     return {s.file: file_sha256(data_dir / s.file) for s in SOURCES if s.shipped or not shipped_only}
+
+
+def read_label_export(path: Path) -> list[Row]:
+    """Rows from `civility export-labels` (columns text,label,target,...): moderators' decisions."""
+    targets: dict[str, dict[str, float]] = {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        for csv_row in csv.DictReader(handle):
+            text = normalize(csv_row["text"])
+            if text and csv_row["target"]:
+                targets.setdefault(text, {})[csv_row["target"]] = float(csv_row["label"])
+    return [Row(text, "moderator_labels", t, stratum=str(t)) for text, t in targets.items()]

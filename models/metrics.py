@@ -56,10 +56,14 @@ def calibration_error(labels: np.ndarray, probs: np.ndarray, bins: int = 10) -> 
     return total / max(len(labels), 1)
 
 
-def threshold_for_precision(labels: np.ndarray, probs: np.ndarray, target: float, fallback: float = 0.5) -> float:
-    """The lowest threshold whose precision reaches `target` (recall is highest there), else `fallback`."""
-    for threshold in np.round(np.arange(0.05, 0.96, 0.01), 2):
+def threshold_for_precision(labels: np.ndarray, probs: np.ndarray, target: float, floor: float = 0.5) -> float:
+    """The lowest threshold from `floor` up whose precision reaches `target`, else `floor`.
+
+    The floor keeps "more likely than not": validation sets are far richer in positives than a news
+    site's comment stream, so precision there alone would justify thresholds that are too low.
+    """
+    for threshold in np.round(np.arange(floor, 0.96, 0.01), 2):
         predicted = probs >= threshold
         if predicted.sum() >= 5 and labels[predicted].mean() >= target:
             return float(threshold)
-    return fallback
+    return floor

@@ -34,6 +34,7 @@ class TrainConfig:
     cap_scale: float = 1.0
     shipped_only: bool = True
     seed: int = 13
+    extra_labels: str | None = None  # a `civility export-labels` CSV: moderators' decisions
 
 
 class ModerationNet(torch.nn.Module):
@@ -235,6 +236,8 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig, log: bool = True) 
     """Rebuild an artifact from the data directory: the command behind `civility train`."""
     started = time.monotonic()
     rows = data.load_rows(data_dir, shipped_only=config.shipped_only, cap_scale=config.cap_scale, seed=config.seed)
+    if config.extra_labels:
+        rows += data.read_label_export(Path(config.extra_labels))
     train_rows, valid_rows, test_rows = data.split(rows, (0.1, 0.15), seed=config.seed)
     templates = data.identity_rows()
     random.Random(config.seed).shuffle(templates)
@@ -251,13 +254,16 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig, log: bool = True) 
         "base_model_sha256": data.file_sha256(base_model_dir() / "model.safetensors"),
         "labels": list(TRAINED_LABELS),
         "thresholds": thresholds,
-        "threshold_rule": f"lowest threshold reaching precision {TARGET_PRECISION} on the validation split",
+        "threshold_rule": f"lowest threshold from 0.5 up reaching precision {TARGET_PRECISION} on the validation split",
         "calibration": {label: {"a": c["a"], "b": c["b"]} for label, c in calibration.items()},
         "max_length": 256,
         "train_max_length": config.max_length,
         "trainable_layers": config.trainable_layers,
         "training": {k: v for k, v in config.__dict__.items() if k != "version"},
-        "training_files": data.used_files(data_dir, config.shipped_only),
+        "training_files": data.used_files(data_dir, config.shipped_only)
+        | (
+            {Path(config.extra_labels).name: data.file_sha256(Path(config.extra_labels))} if config.extra_labels else {}
+        ),
         "rows": {"train": len(train_rows), "validation": len(valid_rows), "test": len(test_rows)},
         "train_seconds": round(time.monotonic() - started),
         "metrics": {"test_split": measure(test_rows, test_probs, thresholds)},

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, current_app, jsonify, request
+from markupsafe import escape
 from redis import Redis
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -40,19 +42,51 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
         redis = Redis.from_url(settings.redis_url)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    app.secret_key = secret_key(settings)
+    app.config.update(
+        SESSION_COOKIE_NAME="civility_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
+    )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["civility"] = Services(settings, Database(settings.database_url), redis)
 
     from service.api import api
+    from service.demo import demo
+    from service.moderate import moderate
     from service.ops import ops
 
     app.register_blueprint(api)
     app.register_blueprint(ops)
+    app.register_blueprint(moderate)
+    app.register_blueprint(demo)
     register_error_handlers(app)
     return app
 
 
+def secret_key(settings: Settings) -> str:
+    """CIVILITY_SECRET_KEY, or a random key kept in the data directory so sessions survive restarts."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if not path.is_file():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def wants_html() -> bool:
+    """Pages for people (moderators, the demo) get HTML errors; everything else gets JSON."""
+    return request.path.startswith(("/moderate", "/demo")) and request.accept_mimetypes.accept_html
+
+
 def error_response(error: ApiError) -> Any:
+    if wants_html():
+        page = f"<!doctype html><title>{error.status}</title><h1>{error.status}</h1><p>{escape(error.message)}</p>"
+        return page, error.status, {"Content-Type": "text/html; charset=utf-8", **error.headers}
     response = jsonify(error.body())
     response.status_code = error.status
     response.headers.update(error.headers)
@@ -62,6 +96,7 @@ def error_response(error: ApiError) -> Any:
 HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",

@@ -75,6 +75,38 @@ def cmd_create_site(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_moderator(settings: Settings, args: argparse.Namespace) -> int:
+    from service.db import Database
+    from service.moderators import create_moderator
+
+    prepare(settings)
+    db = Database(settings.database_url)
+    try:
+        with db.session() as session:
+            create_moderator(session, args.username, args.password, args.site or [], is_admin=args.admin)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # the username is taken
+        print(f"error: could not create {args.username!r}: {type(error).__name__}", file=sys.stderr)
+        return 1
+    scope = "all sites (admin)" if args.admin else ", ".join(args.site or []) or "no sites yet"
+    print(f"moderator {args.username!r} created for {scope}")
+    return 0
+
+
+def cmd_export_labels(settings: Settings, args: argparse.Namespace) -> int:
+    from service.db import Database
+    from service.labels import export_labels
+
+    prepare(settings)
+    db = Database(settings.database_url)
+    with db.session() as session, open(args.out, "w", newline="", encoding="utf-8") as handle:
+        count = export_labels(session, handle)
+    print(f"wrote {count} labels to {args.out}")
+    return 0
+
+
 def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
     from service.wsgi import serve
 
@@ -109,6 +141,7 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
         epochs=args.epochs,
         trainable_layers=args.trainable_layers,
         cap_scale=args.cap_scale,
+        extra_labels=args.labels,
     )
     artifact = train(Path(args.data_dir), Path(args.out), config)
     print(f"wrote {args.out} (version {artifact['version']}, labels {', '.join(artifact['labels'])})")
@@ -238,12 +271,24 @@ def parser() -> argparse.ArgumentParser:
     site.add_argument("--webhook-url")
     site.set_defaults(func=cmd_create_site)
 
+    moderator = sub.add_parser("create-moderator", help="create a moderator account")
+    moderator.add_argument("username")
+    moderator.add_argument("--password", required=True)
+    moderator.add_argument("--site", action="append", help="a site the moderator works on (repeatable)")
+    moderator.add_argument("--admin", action="store_true", help="sees every site and its settings")
+    moderator.set_defaults(func=cmd_create_moderator)
+
+    export = sub.add_parser("export-labels", help="write moderators' decisions as a training CSV")
+    export.add_argument("--out", required=True)
+    export.set_defaults(func=cmd_export_labels)
+
     train = sub.add_parser("train", help="train the moderation model's heads from the shared data directory")
     train.add_argument("--data-dir", required=True)
     train.add_argument("--out", required=True, help="artifact directory, e.g. models/artifacts/v2")
     train.add_argument("--version", help="defaults to the output directory's name")
     train.add_argument("--cap-scale", type=float, default=1.0, help="scale per-source caps (small for a quick run)")
     train.add_argument("--epochs", type=int, default=2)
+    train.add_argument("--labels", help="also train on a CSV written by `civility export-labels`")
     train.add_argument("--trainable-layers", type=int, default=3, help="top encoder layers to fine-tune")
     train.set_defaults(func=cmd_train)
 

@@ -35,8 +35,13 @@ class Settings:
     # Scoring takes milliseconds; a job running this long is stuck and gets killed by RQ.
     job_timeout_seconds: int = 30
     retry_intervals: tuple[int, ...] = (2, 10, 30)
+    # About 24 hours of retries before a webhook delivery is marked failed.
+    webhook_retry_intervals: tuple[int, ...] = (10, 60, 300, 900, 1800, 3600, 7200, 14400, 21600, 36000)
     # A comment re-enqueued this many times without a decision is held as scoring_failed.
     max_enqueues: int = 5
+    secret_key: str | None = None
+    # Set CIVILITY_SECURE_COOKIES=1 behind HTTPS so the session cookie is never sent in clear.
+    secure_cookies: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -54,6 +59,11 @@ class Settings:
             job_timeout_seconds=int(env.get("CIVILITY_JOB_TIMEOUT_SECONDS", 30)),
             retry_intervals=_ints(env.get("CIVILITY_RETRY_INTERVALS", "2,10,30")),
             max_enqueues=int(env.get("CIVILITY_MAX_ENQUEUES", 5)),
+            secret_key=env.get("CIVILITY_SECRET_KEY") or None,
+            secure_cookies=env.get("CIVILITY_SECURE_COOKIES", "") in ("1", "true", "yes"),
+            webhook_retry_intervals=_ints(
+                env.get("CIVILITY_WEBHOOK_RETRY_INTERVALS", "10,60,300,900,1800,3600,7200,14400,21600,36000")
+            ),
         )
         return replace(settings, **overrides)
 

@@ -19,3 +19,7 @@ def score_job_id(comment_id: str) -> str:
 def repeated_text_key(digest: str) -> str:
     """Distinct comment ids whose text reduces to the same skeleton, kept for a day."""
     return f"{PREFIX}repeat:{digest}"
+
+
+def webhook_job_id(delivery_id: int) -> str:
+    return f"webhook-{delivery_id}"

@@ -15,6 +15,7 @@ from service.decisions import record_automatic_decision
 from service.keys import score_job_id
 from service.queues import enqueue_scoring, fetch_job
 from service.tables import HELD, PENDING, Comment, utcnow
+from service.webhooks import notify
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -57,9 +58,10 @@ def reconcile(session: Session, redis: Redis, settings: Settings) -> int:
                     "detail": f"not decided after {comment.enqueue_count} attempts",
                 }
             ]
-            record_automatic_decision(
+            recorded = record_automatic_decision(
                 session, comment, status=HELD, reasons=reasons, scores=None, model_version=None, actor="reconciler"
             )
+            notify(redis, settings, recorded.delivery_id)
         else:
             attempt = comment.enqueue_count + 1
             enqueue_scoring(redis, settings, comment.id, replace_live=True)

@@ -24,6 +24,7 @@ from service.sites import create_site
 from service.tables import Site
 
 ROOT = Path(__file__).resolve().parent.parent
+TABLES = ("moderation_events", "webhook_deliveries", "moderator_sites", "moderators", "audit_log", "comments", "sites")
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +91,7 @@ def settings(backend: str | None, tmp_path: Path, redis_url: str) -> Iterator[Se
         upgrade(db)
     else:
         with db.engine.begin() as connection:
-            connection.execute(text("TRUNCATE moderation_events, comments, sites RESTART IDENTITY CASCADE"))
+            connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
     db.dispose()
     yield Settings(
         data_dir=tmp_path,
@@ -100,6 +101,7 @@ def settings(backend: str | None, tmp_path: Path, redis_url: str) -> Iterator[Se
         reconcile_interval_seconds=0.5,
         job_timeout_seconds=2,
         retry_intervals=(0, 0),
+        webhook_retry_intervals=(0, 0),
         max_enqueues=3,
     )
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
+import urllib.request
 from typing import Any
 
 from rq.job import Job
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from service import signals
 from service.decisions import record_automatic_decision
-from service.policy import Decision, decide
-from service.tables import HELD, PENDING, Comment, Site
+from service.policy import CommentFacts, Decision, decide
+from service.tables import APPROVED, HELD, PENDING, Comment, Site, WebhookDelivery, utcnow
+from service.webhooks import SIGNATURE_HEADER, body_of, notify, sign
 from workers import runtime
 
 log = logging.getLogger(__name__)
@@ -29,7 +33,7 @@ def score_comment(comment_id: str) -> dict[str, Any]:
         started = time.perf_counter()
         text_scores = scorer.score([comment.body])[0]
         scores, spam_evidence = with_spam_signals(rt, comment, text_scores)
-        decision = decide(scores, site.policy if site else None)
+        decision = decide(scores, site.policy if site else None, facts_of(session, comment))
         if decision.status == HELD:
             attach_spans(scorer, comment.body, decision, text_scores)
         attach_spam_evidence(decision, scores, spam_evidence)
@@ -42,11 +46,22 @@ def score_comment(comment_id: str) -> dict[str, Any]:
             model_version=scorer.version,
             actor=f"model:{scorer.version}",
         )
+    notify(rt.redis, rt.settings, recorded.delivery_id)
     elapsed_ms = (time.perf_counter() - started) * 1000
     log.info(
         "event=scored comment_id=%s status=%s recorded=%s ms=%.1f", comment_id, decision.status, recorded, elapsed_ms
     )
-    return {"comment_id": comment_id, "status": decision.status, "recorded": recorded}
+    return {"comment_id": comment_id, "status": decision.status, "recorded": bool(recorded)}
+
+
+def facts_of(session: Session, comment: Comment) -> CommentFacts:
+    approved_before = session.scalar(
+        select(func.count())
+        .select_from(Comment)
+        .where(Comment.site_id == comment.site_id, Comment.author_email == comment.author_email)
+        .where(Comment.status == APPROVED, Comment.id != comment.id)
+    )
+    return CommentFacts(comment.body, len(signals.links(comment.body)), approved_before or 0)
 
 
 def with_spam_signals(rt: runtime.Runtime, comment: Comment, text_scores: dict[str, float]) -> tuple[dict, dict]:
@@ -98,7 +113,52 @@ def on_score_failure(job: Job, connection: Any, exc_type: Any, exc_value: Any, t
     with rt.db.session() as session:
         comment = session.get(Comment, comment_id)
         if comment is not None:
-            record_automatic_decision(
+            recorded = record_automatic_decision(
                 session, comment, status=HELD, reasons=reasons, scores=None, model_version=None, actor="system"
             )
+            notify(rt.redis, rt.settings, recorded.delivery_id)
     log.error("event=scoring_failed comment_id=%s error=%s", comment_id, exc_type.__name__)
+
+
+def deliver_webhook(delivery_id: int) -> dict[str, Any]:
+    """POST one signed notification; a non-2xx answer raises so RQ retries it with backoff."""
+    rt = runtime.current()
+    with rt.db.session() as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        site = session.get(Site, delivery.site_id) if delivery else None
+        if delivery is None or site is None or delivery.status == "delivered":
+            return {"delivery_id": delivery_id, "skipped": True}
+        body = body_of(delivery)
+        request = urllib.request.Request(delivery.url, data=body, method="POST")
+        request.add_header("Content-Type", "application/json")
+        request.add_header("User-Agent", "civility-webhook/1")
+        request.add_header(SIGNATURE_HEADER, sign(site.webhook_secret, body))
+        request.add_header("X-Civility-Delivery", str(delivery.id))
+        delivery.attempts += 1
+        delivery.updated_at = utcnow()
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                delivery.last_status_code = response.status
+            delivery.status = "delivered"
+            delivery.last_error = None
+        except Exception as error:
+            delivery.last_status_code = getattr(error, "code", None)
+            delivery.last_error = f"{type(error).__name__}: {error}"[:500]
+            session.commit()
+            raise
+        session.commit()
+    return {"delivery_id": delivery_id, "status": "delivered"}
+
+
+def on_webhook_failure(job: Job, connection: Any, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+    """After the last retry (about a day), mark the delivery failed so moderators see it."""
+    if job.retries_left:
+        return
+    rt = runtime.current()
+    with rt.db.session() as session:
+        delivery = session.get(WebhookDelivery, job.args[0])
+        if delivery is not None and delivery.status != "delivered":
+            delivery.status = "failed"
+            delivery.updated_at = utcnow()
+            session.commit()
+    log.error("event=webhook_failed delivery_id=%s error=%s", job.args[0], exc_type.__name__)
