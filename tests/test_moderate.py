@@ -149,7 +149,7 @@ def test_a_moderator_of_site_a_cannot_see_or_act_on_site_b(client, two_sites, dr
     login(client)
     page = client.get("/moderate").get_data(as_text=True)
     assert mine in page and theirs not in page
-    assert theirs not in client.get(f"/moderate?site=2&q=site").get_data(as_text=True)
+    assert theirs not in client.get("/moderate?site=2&q=site").get_data(as_text=True)
     response = client.post(
         "/moderate/decide", data={"action": "approve", "comment_id": theirs, "csrf_token": csrf(client)}
     )
