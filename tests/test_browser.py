@@ -191,18 +191,12 @@ def test_csrf_and_site_scope_hold_in_the_browser(live, browser, drain, db):
     log_in(page, live, "bob")
     assert page.locator("li.comment").count() == 1
     assert page.locator("li.comment").get_attribute("data-id") == mine
-    no_token = page.evaluate(
-        """id => fetch('/moderate/decide', {method: 'POST', body: new URLSearchParams({action: 'approve', comment_id: id})})
-              .then(r => r.status)""",
-        mine,
-    )
+    post = """([fields]) => fetch('/moderate/decide', {method: 'POST', body: new URLSearchParams(fields)})
+                  .then(r => r.status)"""
+    no_token = page.evaluate(post, [{"action": "approve", "comment_id": mine}])
     assert no_token == 403
     token = page.locator("input[name=csrf_token]").first.get_attribute("value")
-    other_site = page.evaluate(
-        """([id, token]) => fetch('/moderate/decide', {method: 'POST',
-              body: new URLSearchParams({action: 'approve', comment_id: id, csrf_token: token})}).then(r => r.status)""",
-        [theirs, token],
-    )
+    other_site = page.evaluate(post, [{"action": "approve", "comment_id": theirs, "csrf_token": token}])
     assert other_site == 404
     assert page.goto(live["url"] + "/moderate/sites/1").status == 403
     assert statuses(db, [theirs, mine]) == ["held", "held"]
