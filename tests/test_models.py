@@ -58,6 +58,7 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     config = json.loads((out / CONFIG_FILE).read_text())
     assert config["version"] == "tiny" and config["training_files"]
     assert "olid_offenseval2019_tweets.csv" not in config["training_files"]  # no licence: never shipped
+    assert "labels.csv" in config["training_files"]
     assert set(config["calibration"]) == set(config["labels"]) == set(config["thresholds"])
     assert sum(f.stat().st_size for f in out.iterdir()) < 30 * 1024 * 1024
     model = models.load(out)

@@ -245,3 +245,17 @@ def test_the_demo_article_takes_a_comment_and_shows_it_awaiting_moderation(clien
     assert "Lovely park, thanks for the report." in page and "ann@example.org" not in page
     invalid = client.post("/demo/comments", data={"body": "", "author_name": "", "author_email": "nope"})
     assert invalid.status_code == 422
+
+
+def test_a_webhook_to_a_receiver_that_is_down_is_retried_then_marked_failed(client, make_site, db, drain):
+    site, key = make_site("down-site", suspect_words=["idiot"])
+    with db.session() as session:
+        session.get(type(site), site.id).webhook_url = "http://127.0.0.1:1/hook"
+        session.commit()
+    held_comment(client, key, drain, body="You idiot.")
+    drain()
+    with db.session() as session:
+        [delivery] = session.scalars(select(WebhookDelivery)).all()
+        assert delivery.status == "failed"
+        assert delivery.attempts == 3  # the first try and two retries (the test settings' backoff)
+        assert "Connection refused" in delivery.last_error

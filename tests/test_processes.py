@@ -174,3 +174,15 @@ def test_a_worker_killed_mid_job_loses_nothing(settings, redis, db):
         killed = session.get(Comment, killed_comment)
         assert killed.status == "approved", killed.reasons
         assert session.get(Comment, killed_comment).enqueue_count == 2
+
+
+def test_create_moderator_command_hashes_the_password(tmp_path):
+    env = clean_env(CIVILITY_DATA_DIR=str(tmp_path))
+    assert civility("create-site", "gazette", env=env).returncode == 0
+    made = civility("create-moderator", "maria", "--password", "a long passphrase", "--site", "gazette", env=env)
+    assert made.returncode == 0, made.stderr
+    assert b"a long passphrase" not in (tmp_path / "civility.db").read_bytes()
+    unknown_site = civility("create-moderator", "ola", "--password", "a long passphrase", "--site", "nope", env=env)
+    assert unknown_site.returncode == 1 and "no site named" in unknown_site.stderr
+    short = civility("create-moderator", "ola", "--password", "short", "--admin", env=env)
+    assert short.returncode == 1 and "at least 10 characters" in short.stderr
