@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
     app.extensions["civility"] = Services(settings, Database(settings.database_url), redis)
 
     from service.api import api
+    from service.compat.akismet import akismet
+    from service.compat.perspective import perspective
     from service.demo import demo
     from service.moderate import moderate
     from service.ops import ops
@@ -62,6 +64,8 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
     app.register_blueprint(ops)
     app.register_blueprint(moderate)
     app.register_blueprint(demo)
+    app.register_blueprint(perspective)
+    app.register_blueprint(akismet)
     register_error_handlers(app)
     return app
 

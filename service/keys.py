@@ -23,3 +23,7 @@ def repeated_text_key(digest: str) -> str:
 
 def webhook_job_id(delivery_id: int) -> str:
     return f"webhook-{delivery_id}"
+
+
+def rate_limit_key(scope: str, window: int) -> str:
+    return f"{PREFIX}ratelimit:{scope}:{window}"

@@ -168,3 +168,17 @@ class AuditEntry(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TrainingLabel(Base):
+    """A label from outside the moderation queue: Perspective suggestscore, Akismet submit-spam/ham."""
+
+    __tablename__ = "training_labels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    source: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    labels: Mapped[dict[str, float]] = mapped_column(JSON)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -24,7 +24,16 @@ from service.sites import create_site
 from service.tables import Site
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = ("moderation_events", "webhook_deliveries", "moderator_sites", "moderators", "audit_log", "comments", "sites")
+TABLES = (
+    "moderation_events",
+    "webhook_deliveries",
+    "moderator_sites",
+    "moderators",
+    "audit_log",
+    "training_labels",
+    "comments",
+    "sites",
+)
 
 
 @pytest.fixture(scope="session")

@@ -64,6 +64,18 @@ def facts_of(session: Session, comment: Comment) -> CommentFacts:
     return CommentFacts(comment.body, len(signals.links(comment.body)), approved_before or 0)
 
 
+def score_text(text: str, span_labels: list[str]) -> dict[str, Any]:
+    """Score one text for the synchronous compatibility APIs; nothing is stored."""
+    scorer = runtime.current().scorer()
+    scores = scorer.score([text])[0]
+    spans = {}
+    if span_labels:
+        from models.explain import explain
+
+        spans = explain(scorer, text, [label for label in span_labels if label in scores], base=scores)
+    return {"scores": scores, "spans": spans, "model_version": scorer.version}
+
+
 def with_spam_signals(rt: runtime.Runtime, comment: Comment, text_scores: dict[str, float]) -> tuple[dict, dict]:
     """Fold link, author and repetition signals into the spam score; returns scores and the evidence."""
     found = signals.link_signals(comment.body, comment.author_url, comment.author_email)

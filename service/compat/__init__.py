@@ -1,0 +1,1 @@
+"""Request shapes of Perspective API and Akismet, so their clients switch to us by changing one URL."""
