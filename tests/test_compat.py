@@ -189,7 +189,7 @@ def test_the_akismet_client_verifies_keys_and_checks_comments(live_app, make_sit
     assert client.submit_spam(user_ip="203.0.113.9", comment_content=spam) is True
     assert client.submit_ham(user_ip="203.0.113.9", comment_content=CLEAN) is True
     with db.session() as session:
-        labels = sorted((l.source, l.labels["spam"]) for l in session.scalars(select(TrainingLabel)))
+        labels = sorted((t.source, t.labels["spam"]) for t in session.scalars(select(TrainingLabel)))
     assert labels == [("akismet_ham", 0.0), ("akismet_spam", 1.0)]
 
 
