@@ -108,7 +108,7 @@ def settings(backend: str | None, tmp_path: Path, redis_url: str) -> Iterator[Se
         redis_url=redis_url,
         reconcile_after_seconds=1.0,
         reconcile_interval_seconds=0.5,
-        job_timeout_seconds=2,
+        job_timeout_seconds=20,
         retry_intervals=(0, 0),
         webhook_retry_intervals=(0, 0),
         max_enqueues=3,

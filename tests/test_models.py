@@ -102,3 +102,10 @@ def test_a_hugging_face_classifier_directory_loads_with_its_labels_mapped(tmp_pa
     assert scorer.labels == ("toxicity", "profanity")
     [result] = scorer.score(["some text"])
     assert set(result) == {"toxicity", "profanity"} and all(0 <= v <= 1 for v in result.values())
+
+
+def test_spans_of_a_long_comment_are_found_inside_its_worst_passage(scorer):
+    text = FILLER[:1200] + " " + TOXIC + " " + FILLER[:1200]
+    spans = explain(scorer, text, ["toxicity"])["toxicity"]
+    start = text.index(TOXIC)
+    assert spans and all(start <= s["begin"] < s["end"] <= start + len(TOXIC) for s in spans)

@@ -49,7 +49,7 @@ def test_clean_toxic_and_spam_comments_are_decided_with_scores_reasons_and_model
     assert results["clean"]["status"] == "approved"
     assert results["clean"]["reasons"][0]["code"] == "below_thresholds"
     assert results["toxic"]["status"] == "held"
-    assert results["toxic"]["reasons"][0]["code"] == "toxicity"
+    assert "toxicity" in {r["code"] for r in results["toxic"]["reasons"]}
     assert results["spam"]["status"] == "held"
     assert results["spam"]["reasons"][0]["code"] == "spam"
     for kind, result in results.items():
@@ -60,7 +60,7 @@ def test_clean_toxic_and_spam_comments_are_decided_with_scores_reasons_and_model
         events = decision_events(db, ids[kind])
         assert [(e.action, e.from_status, e.to_status) for e in events] == [("decide", "pending", result["status"])]
         assert events[0].scores == result["scores"] and events[0].model_version == scorer.version
-    fired = results["toxic"]["reasons"][0]
+    fired = next(r for r in results["toxic"]["reasons"] if r["code"] == "toxicity")
     assert fired["score"] >= fired["threshold"] == site.policy["thresholds"]["toxicity"]
     assert any(TOXIC[s["begin"] : s["end"]].strip(".") in {"idiot", "stupid", "garbage"} for s in fired["spans"])
 

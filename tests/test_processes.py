@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 import urllib.request
+import uuid
 
 import pytest
 from rq import Queue
@@ -117,7 +118,7 @@ def test_a_worker_killed_mid_job_loses_nothing(settings, redis, db):
                 redis,
                 settings,
                 site,
-                CommentIn(**comment_payload(body=f"Comment {n}. " + "Long thoughtful text. " * 120)),
+                CommentIn(**comment_payload(body=f"Comment {uuid.uuid4().hex}. " + "Long thoughtful text. " * 30)),
             )[0].id
             for n in range(30)
         ]
@@ -127,7 +128,7 @@ def test_a_worker_killed_mid_job_loses_nothing(settings, redis, db):
         REDIS_URL=settings.redis_url or "",
         CIVILITY_RECONCILE_AFTER_SECONDS="1",
         CIVILITY_RECONCILE_INTERVAL_SECONDS="0.5",
-        CIVILITY_JOB_TIMEOUT_SECONDS="2",
+        CIVILITY_JOB_TIMEOUT_SECONDS="5",
     )
     started = Queue(keys.QUEUE_MODERATION, connection=redis).started_job_registry
     first = subprocess.Popen(

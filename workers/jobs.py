@@ -19,6 +19,7 @@ from service.webhooks import SIGNATURE_HEADER, body_of, notify, sign
 from workers import runtime
 
 log = logging.getLogger(__name__)
+EXPLAIN_MIN_TEXT_SCORE = 0.25
 
 
 def score_comment(comment_id: str) -> dict[str, Any]:
@@ -91,7 +92,12 @@ def attach_spans(scorer: Any, body: str, decision: Decision, text_scores: dict) 
     """Store, with each fired label, the spans of the comment that drove its score."""
     from models.explain import explain
 
-    fired = [r["code"] for r in decision.reasons if r["rule"] == "label_threshold" and r["code"] in text_scores]
+    # A label the text itself hardly scores (spam held on link or repetition signals) has no words to show.
+    fired = [
+        r["code"]
+        for r in decision.reasons
+        if r["rule"] == "label_threshold" and text_scores.get(r["code"], 0.0) >= EXPLAIN_MIN_TEXT_SCORE
+    ]
     spans = explain(scorer, body, fired, base=text_scores)
     for reason in decision.reasons:
         if reason["code"] in spans:
