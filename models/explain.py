@@ -67,7 +67,8 @@ def _greedy(scorer: ScoresTexts, text: str, spans: list[tuple[int, int]], label:
 def passage_bounds(text: str, max_words: int = 25) -> list[tuple[int, int]]:
     """Character bounds of runs of sentences of about `max_words` words."""
     bounds: list[tuple[int, int]] = []
-    begin, words = None, 0
+    begin: int | None = None
+    end = words = 0
     for match in _SENTENCE.finditer(text):
         if not match.group().strip():
             continue
