@@ -71,6 +71,12 @@ def write_card(artifact_dir: Path) -> str:
         "",
     ]
     if evaluation:
+        lines += [
+            "**The peer.** `peer ROC-AUC` is alt-profanity-check on exactly the same rows. Per its README it was",
+            "trained on Davidson's tweets and Wikipedia comments (Jigsaw), so on those sources it is measured",
+            "in-distribution while this model, in the leave-one-source-out table, is not.",
+            "",
+        ]
         fixed = evaluation["fixed"]
         lines += ["## Fixed test split (15%, stratified by source and class)", ""]
         lines += metric_table(fixed["test_split"]["model"], fixed["test_split"].get(PEER))
