@@ -64,14 +64,22 @@ def spam_probability(form: Any) -> tuple[float, list[signals.Signal]]:
     return signals.combine(text_spam, found), found
 
 
-@akismet.post("/comment-check")
-def comment_check() -> Response:
-    form = request.form
+def checked_site(form: Any) -> Site | Response:
+    """The key's site, or Akismet's `invalid` answer naming what is wrong."""
     site = site_for(form)
     if site is None:
         return invalid("Invalid API key.")
     if absent := missing(form):
         return invalid(f"Missing required field: {', '.join(absent)}.")
+    return site
+
+
+@akismet.post("/comment-check")
+def comment_check() -> Response:
+    form = request.form
+    site = checked_site(form)
+    if isinstance(site, Response):
+        return site
     if hit(services().redis, f"site:{site.id}", int((site.policy or {}).get("rate_limit_per_minute", 600))):
         return Response("Rate limit exceeded", status=429, mimetype="text/plain", headers={"Retry-After": "60"})
     try:
@@ -87,11 +95,9 @@ def comment_check() -> Response:
 
 def store_label(spam: bool) -> Response:
     form = request.form
-    site = site_for(form)
-    if site is None:
-        return invalid("Invalid API key.")
-    if absent := missing(form):
-        return invalid(f"Missing required field: {', '.join(absent)}.")
+    site = checked_site(form)
+    if isinstance(site, Response):
+        return site
     text = form.get("comment_content", "").strip()
     if text and form.get("is_test") not in ("1", "true"):
         meta = {k: form.get(k) for k in ("blog", "permalink", "comment_type", "comment_author_url") if form.get(k)}
