@@ -51,9 +51,14 @@ def test_load_refuses_a_directory_without_an_artifact(tmp_path):
 def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_sample(tmp_path):
     out = tmp_path / "tiny"
     env = dict(os.environ)
-    trained = civility(
-        "train", "--data-dir", str(DATA_DIR), "--out", str(out), "--cap-scale", "0.01", "--epochs", "1", env=env
+    labels = tmp_path / "labels.csv"  # as `civility export-labels` writes it
+    labels.write_text(
+        "text,label,target,reason,comment_id,site_id,decided_at,source\n"
+        "Buy cheap pills at pills.example,1,spam,spam,c1,1,2026-11-26T00:00:00,moderators\n"
+        "A fair and careful article,0,toxicity,approved,c2,1,2026-11-26T00:00:00,moderators\n"
     )
+    args = ["--out", str(out), "--cap-scale", "0.01", "--epochs", "1", "--labels", str(labels)]
+    trained = civility("train", "--data-dir", str(DATA_DIR), *args, env=env)
     assert trained.returncode == 0, trained.stderr
     config = json.loads((out / CONFIG_FILE).read_text())
     assert config["version"] == "tiny" and config["training_files"]
