@@ -41,9 +41,11 @@ def authenticate(session: Session, username: str, password: str) -> tuple[Modera
     if moderator is None:
         _verify(_DUMMY_HASH, password)
         return None, "invalid username or password"
+    password_ok = _verify(moderator.password_hash, password)
     if moderator.locked_until and moderator.locked_until > utcnow():
-        return None, "too many failed attempts; try again later"
-    if not _verify(moderator.password_hash, password):
+        # Same answer and cost as a wrong password: a lock-out must not reveal that the account exists.
+        return None, "invalid username or password"
+    if not password_ok:
         moderator.failed_logins += 1
         if moderator.failed_logins >= MAX_FAILED_LOGINS:
             moderator.locked_until = utcnow() + LOCKOUT

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from service.config import Settings
 from service.decisions import record_automatic_decision
-from service.keys import score_job_id
+from service.keys import score_job_id, webhook_job_id
 from service.queues import enqueue_scoring, fetch_job
-from service.tables import HELD, PENDING, Comment, utcnow
-from service.webhooks import notify
+from service.tables import HELD, PENDING, Comment, WebhookDelivery, utcnow
+from service.webhooks import enqueue_delivery, notify
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -35,6 +35,22 @@ def job_is_lost(redis: Redis, comment_id: str, settings: Settings) -> bool:
         limit = max(settings.job_timeout_seconds * 2, settings.reconcile_after_seconds)
         return job.started_at is None or (utcnow() - job.started_at).total_seconds() > limit
     return True
+
+
+def reconcile_deliveries(session: Session, redis: Redis, settings: Settings) -> int:
+    """Re-enqueue webhook deliveries still pending with no job: their enqueue failed (Redis was down)."""
+    cutoff = utcnow() - timedelta(seconds=settings.reconcile_after_seconds)
+    stale = session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.updated_at < cutoff)
+        .limit(BATCH)
+    ).all()
+    count = 0
+    for delivery in stale:
+        if fetch_job(redis, webhook_job_id(delivery.id)) is None:
+            enqueue_delivery(redis, settings, delivery.id)
+            count += 1
+    return count
 
 
 def reconcile(session: Session, redis: Redis, settings: Settings) -> int:

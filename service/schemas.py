@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
 )
 
 from service.errors import ApiError
@@ -99,8 +100,19 @@ class CommentAccepted(BaseModel):
     created_at: datetime
 
 
+PRIVATE_REASON_KEYS = ("note", "moderator")  # moderators' own words and names stay in the workspace
+
+
 class CommentOut(BaseModel):
     """A comment as its own site sees it: no email, IP or user agent, ever."""
+
+    @field_validator("reasons", mode="before")
+    @classmethod
+    def public_reasons(cls, reasons: Any) -> Any:
+        if isinstance(reasons, list):
+            public = [r for r in reasons if isinstance(r, dict)]
+            return [{k: v for k, v in r.items() if k not in PRIVATE_REASON_KEYS} for r in public]
+        return reasons
 
     id: str
     status: str

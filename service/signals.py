@@ -84,7 +84,8 @@ def link_signals(body: str, author_url: str | None, author_email: str | None) ->
         signals.append(Signal("author_url_in_body", WEIGHTS["author_url_in_body"], domain_of(author_url)))
     email_domain = (author_email or "").rpartition("@")[2].lower()
     if email_domain in DISPOSABLE_EMAIL:
-        signals.append(Signal("disposable_email", WEIGHTS["disposable_email"], email_domain))
+        # The domain is left out: the reason is shown to the site, and it is part of the author's email.
+        signals.append(Signal("disposable_email", WEIGHTS["disposable_email"], "disposable email domain"))
     return signals
 
 

@@ -162,3 +162,10 @@ def test_openapi_document_declares_the_validating_schemas(client):
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+
+
+def test_deeply_nested_json_is_a_400_not_a_crash(client, make_site):
+    _, key = make_site()
+    body = b"[" * 40_000
+    response = client.post("/v1/comments", data=body, headers=auth(key) | {"Content-Type": "application/json"})
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "malformed_json"

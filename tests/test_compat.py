@@ -214,3 +214,13 @@ def test_akismet_wire_format_as_the_wordpress_plugin_sends_it(client, make_site,
         "/1.1/submit-spam", data=urllib.parse.urlencode(form), content_type="application/x-www-form-urlencoded"
     )
     assert thanks.get_data(as_text=True) == "Thanks for making the web a better place."
+
+
+def test_malformed_suggestions_and_nesting_are_invalid_argument_not_a_crash(client, make_site):
+    _, key = make_site()
+    for summary in (5, None, [1]):
+        body = {"comment": {"text": "hi"}, "attributeScores": {"TOXICITY": {"summaryScore": summary}}}
+        response = client.post(f"/v1alpha1/comments:suggestscore?key={key}", json=body)
+        assert response.status_code == 400 and response.get_json()["error"]["status"] == "INVALID_ARGUMENT"
+    nested = client.post(f"/v1alpha1/comments:analyze?key={key}", data=b"[" * 40_000, content_type="application/json")
+    assert nested.status_code == 400

@@ -64,7 +64,8 @@ def test_repeated_failures_lock_the_account(client, two_sites):
     for _ in range(MAX_FAILED_LOGINS):
         login(client, password="wrong password!")
     locked = login(client)
-    assert locked.status_code == 401 and "too many failed attempts" in locked.get_data(as_text=True)
+    # Even the right password is refused now, with the same answer as a wrong one.
+    assert locked.status_code == 401 and "invalid username or password" in locked.get_data(as_text=True)
 
 
 def test_a_post_without_the_csrf_token_is_refused(client, two_sites, drain):
@@ -109,6 +110,10 @@ def test_approve_and_bulk_reject_are_audited_and_notify_the_site(client, two_sit
             ]
         )
         assert all(e.reasons[0]["note"] == "name-calling" for e in events if e.action == "reject")
+    # The site sees the reason code, never the moderator's name or private note.
+    api_reason = client.get(f"/v1/comments/{ids[1]}", headers=auth(key_a)).get_json()["reasons"][0]
+    assert api_reason["code"] == "insult" and "note" not in api_reason and "moderator" not in api_reason
+    with db.session() as session:
         deliveries = session.scalars(select(WebhookDelivery)).all()
         # one for the model's hold and one for the moderator's decision, per comment
         assert len(deliveries) == 6
@@ -245,6 +250,27 @@ def test_the_demo_article_takes_a_comment_and_shows_it_awaiting_moderation(clien
     assert "Lovely park, thanks for the report." in page and "ann@example.org" not in page
     invalid = client.post("/demo/comments", data={"body": "", "author_name": "", "author_email": "nope"})
     assert invalid.status_code == 422
+
+
+def test_a_delivery_whose_enqueue_was_lost_is_enqueued_by_the_reconciler(client, make_site, db, drain, redis, settings):
+    from dataclasses import replace
+
+    from service.reconcile import reconcile_deliveries
+
+    site, key = make_site("lost-hook", suspect_words=["idiot"])
+    with db.session() as session:
+        session.get(type(site), site.id).webhook_url = "http://127.0.0.1:1/hook"
+        session.commit()
+    held_comment(client, key, drain, body="You idiot.")
+    redis.flushdb()  # the delivery's job is lost with Redis; the row is still pending
+    with db.session() as session:
+        session.execute(WebhookDelivery.__table__.update().values(status="pending", attempts=0))
+        session.commit()
+        assert reconcile_deliveries(session, redis, replace(settings, reconcile_after_seconds=0)) == 1
+    drain()
+    with db.session() as session:
+        [delivery] = session.scalars(select(WebhookDelivery)).all()
+        assert delivery.attempts == 3 and delivery.status == "failed"
 
 
 def test_a_webhook_to_a_receiver_that_is_down_is_retried_then_marked_failed(client, make_site, db, drain):

@@ -22,6 +22,16 @@ log = logging.getLogger(__name__)
 EXPLAIN_MIN_TEXT_SCORE = 0.25
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirected webhook would be re-sent as a bodiless GET and look delivered: treat it as a failure."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
+
+
 def score_comment(comment_id: str) -> dict[str, Any]:
     """Score one comment with the model and its metadata, apply its site's policy, record the decision."""
     rt = runtime.current()
@@ -155,7 +165,7 @@ def deliver_webhook(delivery_id: int) -> dict[str, Any]:
         delivery.attempts += 1
         delivery.updated_at = utcnow()
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with NO_REDIRECTS.open(request, timeout=10) as response:
                 delivery.last_status_code = response.status
             delivery.status = "delivered"
             delivery.last_error = None

@@ -10,7 +10,7 @@ from rq import Queue, SimpleWorker
 
 from service import keys
 from service.config import Settings
-from service.reconcile import reconcile
+from service.reconcile import reconcile, reconcile_deliveries
 from workers import runtime
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class Reconciler(threading.Thread):
                 if self.rt.redis.set(keys.RECONCILE_LOCK, "1", nx=True, ex=max(1, int(interval))):
                     with self.rt.db.session() as session:
                         reconcile(session, self.rt.redis, self.rt.settings)
+                        reconcile_deliveries(session, self.rt.redis, self.rt.settings)
             except Exception:
                 log.exception("event=reconcile_failed")
 

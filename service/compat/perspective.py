@@ -73,7 +73,7 @@ def site_from_key() -> Site:
 def request_json() -> dict[str, Any]:
     try:
         body = json.loads(request.get_data(cache=True) or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise invalid("Invalid JSON payload received.") from None
     if not isinstance(body, dict):
         raise invalid("Invalid JSON payload received: expected an object.")
@@ -172,7 +172,8 @@ def suggest_score() -> Any:
         raise invalid("No attribute scores.", "NO_REQUESTED_ATTRIBUTES")
     labels: dict[str, float] = {}
     for name, value in suggested.items():
-        score = (value or {}).get("summaryScore", {}).get("value") if isinstance(value, dict) else None
+        summary = value.get("summaryScore") if isinstance(value, dict) else None
+        score = summary.get("value") if isinstance(summary, dict) else None
         if name not in ATTRIBUTES or not isinstance(score, int | float) or not 0 <= score <= 1:
             raise invalid(f"attributeScores.{name}.summaryScore.value must be a number from 0 to 1")
         labels[ATTRIBUTES[name]] = float(score)

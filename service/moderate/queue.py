@@ -30,7 +30,7 @@ class Filters:
         site = args.get("site", "")
         return cls(
             status=status if status in TABS else HELD,
-            site_id=int(site) if site.isdigit() else None,
+            site_id=int(site) if site.isascii() and site.isdigit() and len(site) <= 9 else None,
             article=args.get("article", "")[:256],
             label=args.get("label", "")[:64],
             reason=args.get("reason", "")[:64],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
@@ -141,10 +142,14 @@ def apply_settings(db_session: Any, site: Site, form: Any) -> dict[str, str]:
         thresholds = {}
         for label in LABELS:
             try:
-                thresholds[label] = min(max(float(form.get(f"threshold_{label}", 0.5)), 0.0), 1.0)
+                value = float(form.get(f"threshold_{label}", 0.5))
             except ValueError:
+                value = math.nan
+            if not 0.0 <= value <= 1.0:  # also refuses NaN, which would silently never fire
                 abort(400, description=f"threshold for {label} must be a number between 0 and 1")
+            thresholds[label] = value
         policy = {
+            **(site.policy or {}),
             "thresholds": thresholds,
             "banned_words": _words(form.get("banned_words", "")),
             "suspect_words": _words(form.get("suspect_words", "")),
