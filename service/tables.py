@@ -52,7 +52,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    pass
+    """The declarative base of every table; its metadata drives the Alembic migrations."""
 
 
 class Site(Base):
