@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from service.app import services
 from service.errors import ApiError
+from service.ratelimit import hit
 from service.schemas import CommentAccepted, CommentIn, CommentOut, CommentPage, ListQuery, PublicComment, validate
 from service.sites import authenticate
 from service.submit import submit_comment
@@ -50,9 +51,27 @@ def dump(model: Any) -> dict[str, Any]:
     return model.model_dump(mode="json")  # type: ignore[no-any-return]
 
 
+SITE_SUBMISSIONS_PER_MINUTE = 600
+AUTHOR_IP_SUBMISSIONS_PER_MINUTE = 10
+
+
+def limit_submissions(data: CommentIn) -> None:
+    """Per site and per reader IP, in Redis, so every API process shares the counts."""
+    svc = services()
+    per_site = int((g.site.policy or {}).get("submissions_per_minute", SITE_SUBMISSIONS_PER_MINUTE))
+    scopes = [(f"submit:site:{g.site.id}", per_site)]
+    if data.author_ip:
+        per_ip = int((g.site.policy or {}).get("submissions_per_ip_per_minute", AUTHOR_IP_SUBMISSIONS_PER_MINUTE))
+        scopes.append((f"submit:ip:{g.site.id}:{data.author_ip}", per_ip))
+    for scope, limit in scopes:
+        if wait := hit(svc.redis, scope, limit):
+            raise ApiError(429, "rate_limited", "too many comments; retry later", headers={"Retry-After": str(wait)})
+
+
 @api.post("/comments")
 def create_comment() -> Any:
     data: CommentIn = validate(CommentIn, json_body())
+    limit_submissions(data)
     svc = services()
     with svc.db.session() as session:
         comment, created = submit_comment(session, svc.redis, svc.settings, g.site, data)

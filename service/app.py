@@ -66,8 +66,37 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
     app.register_blueprint(demo)
     app.register_blueprint(perspective)
     app.register_blueprint(akismet)
+    mount_rq_dashboard(app, settings)
     register_error_handlers(app)
     return app
+
+
+def mount_rq_dashboard(app: Flask, settings: Settings) -> None:
+    """rq-dashboard at /ops/rq, for admins only: it can requeue and delete jobs."""
+    import rq_dashboard
+    from flask import abort, g, redirect, url_for
+
+    from service.moderate.security import load_moderator
+
+    app.config["RQ_DASHBOARD_REDIS_URL"] = [settings.redis_url or "redis://127.0.0.1:6379/0"]
+    rq_dashboard.web.setup_rq_connection(app)
+    app.redis_conn = services_of(app).redis  # type: ignore[attr-defined]
+    app.register_blueprint(rq_dashboard.blueprint, url_prefix="/ops/rq")
+
+    @app.before_request
+    def dashboard_for_admins_only() -> Any:
+        if request.blueprint != "rq_dashboard":
+            return None
+        load_moderator()
+        if g.moderator is None:
+            return redirect(url_for("moderate.login", next="/moderate"))
+        if not g.moderator.is_admin:
+            abort(403, description="admins only")
+        return None
+
+
+def services_of(app: Flask) -> Services:
+    return app.extensions["civility"]  # type: ignore[no-any-return]
 
 
 def secret_key(settings: Settings) -> str:
@@ -103,6 +132,7 @@ HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    429: "rate_limited",
     413: "payload_too_large",
     415: "unsupported_media_type",
 }

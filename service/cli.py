@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+import setproctitle
+
 from service.config import Settings
 
 log = logging.getLogger("civility")
@@ -305,6 +307,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     setup_logging()
+    # Ops tell the processes apart in ps and top by role, not by "python -m service.cli".
+    setproctitle.setproctitle(f"civility {args.command}")
     return int(args.func(Settings.from_env(), args))
 
 

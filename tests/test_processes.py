@@ -10,6 +10,7 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 from rq import Queue
@@ -164,6 +165,8 @@ def test_a_worker_killed_mid_job_loses_nothing(settings, redis, db):
                 return all(session.get(Comment, i).status != "pending" for i in ids)
 
         wait_for(all_decided, 120, interval=0.5)
+        # Ops tell processes apart by role in ps and top.
+        assert Path(f"/proc/{second.pid}/cmdline").read_bytes().startswith(b"civility worker")
     finally:
         second.terminate()
         second.wait(30)

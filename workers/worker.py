@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+import setproctitle
 from redis import Redis
 from rq import Queue, SimpleWorker
 
@@ -24,6 +25,10 @@ class ModerationWorker(SimpleWorker):
     Loading the model before the loop and never forking keeps it in memory for every job. The
     price is that a crash in a job kills the worker: the reconciler re-enqueues its comment.
     """
+
+    def procline(self, message: str) -> None:
+        """`civility worker: <state>` in ps and top, where RQ would write `rq:worker:<id>: ...`."""
+        setproctitle.setproctitle(f"civility worker: {message}")
 
 
 class Reconciler(threading.Thread):

@@ -1,0 +1,81 @@
+"""Ops endpoints: readiness, Prometheus metrics, rq-dashboard behind admin login, submission rate limits."""
+
+from __future__ import annotations
+
+import re
+
+from rq import Queue, SimpleWorker
+
+from service import keys
+from service.moderators import create_moderator
+from tests.conftest import auth, comment_payload
+
+PASSWORD = "correct horse battery"
+
+
+def test_readyz_names_what_is_missing(client, redis):
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["checks"] == {"redis": "ok", "database": "ok", "model": "ok", "workers": "error: no live workers"}
+    worker = SimpleWorker([Queue(keys.QUEUE_MODERATION, connection=redis)], connection=redis)
+    worker.register_birth()
+    try:
+        ready = client.get("/readyz")
+        assert ready.status_code == 200 and ready.get_json()["ready"] is True
+    finally:
+        worker.register_death()
+
+
+def test_metrics_are_computed_from_redis_and_the_database(client, make_site, drain):
+    _, key = make_site("gazette", suspect_words=["idiot"])
+    client.post("/v1/comments", json=comment_payload(body="You idiot."), headers=auth(key))
+    client.post("/v1/comments", json=comment_payload(body="Fine reporting."), headers=auth(key))
+    before = client.get("/metrics").get_data(as_text=True)
+    assert 'civility_queue_depth{queue="moderation"} 2.0' in before
+    assert 'civility_comments_received_total{site="gazette"} 2.0' in before
+    drain()
+    after = client.get("/metrics").get_data(as_text=True)
+    assert 'civility_queue_depth{queue="moderation"} 0.0' in after
+    assert 'civility_comments_by_status_total{site="gazette",status="held"} 1.0' in after
+    assert 'civility_held_last_hour_by_reason{reason="suspect_word"} 1.0' in after
+    assert re.search(r'civility_model_info\{version="v\d+"\} 1\.0', after)
+    assert 'civility_decision_latency_seconds{quantile="0.5"}' in after
+
+
+def login(client, username):
+    page = client.get("/moderate/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/moderate/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+
+
+def test_rq_dashboard_is_for_admins_only(app, make_site, db, client):
+    _, key = make_site("gazette")
+    assert client.post("/v1/comments", json=comment_payload(), headers=auth(key)).status_code == 202
+    with db.session() as session:
+        create_moderator(session, "maria", PASSWORD, ["gazette"])
+        create_moderator(session, "root", PASSWORD, [], is_admin=True)
+    anonymous = app.test_client()
+    assert anonymous.get("/ops/rq/").status_code == 302
+    moderator = app.test_client()
+    login(moderator, "maria")
+    assert moderator.get("/ops/rq/").status_code == 403
+    admin = app.test_client()
+    login(admin, "root")
+    assert admin.get("/ops/rq/").status_code == 200
+    queues = admin.get("/ops/rq/0/data/queues.json").get_json()
+    depth = {q["name"]: q["count"] for q in queues["queues"]}
+    assert depth[keys.QUEUE_MODERATION] == 1
+
+
+def test_submissions_are_rate_limited_per_reader_ip(client, make_site):
+    _, key = make_site(submissions_per_ip_per_minute=3)
+    codes = [
+        client.post("/v1/comments", json=comment_payload(author_ip="198.51.100.4"), headers=auth(key)).status_code
+        for _ in range(4)
+    ]
+    assert codes == [202, 202, 202, 429]
+    limited = client.post("/v1/comments", json=comment_payload(author_ip="198.51.100.4"), headers=auth(key))
+    assert limited.get_json()["error"]["code"] == "rate_limited" and int(limited.headers["Retry-After"]) > 0
+    other_reader = client.post("/v1/comments", json=comment_payload(author_ip="198.51.100.5"), headers=auth(key))
+    assert other_reader.status_code == 202
