@@ -169,3 +169,16 @@ def test_deeply_nested_json_is_a_400_not_a_crash(client, make_site):
     body = b"[" * 40_000
     response = client.post("/v1/comments", data=body, headers=auth(key) | {"Content-Type": "application/json"})
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "malformed_json"
+
+
+def test_with_the_database_down_the_api_answers_503_and_accepts_nothing(settings, redis):
+    from dataclasses import replace
+
+    from service.app import create_app
+
+    down = create_app(replace(settings, database_url="sqlite:////nonexistent-dir/civility.db"), redis=redis)
+    response = down.test_client().post("/v1/comments", json=comment_payload(), headers=auth("cvl_any"))
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert response.get_json()["error"]["code"] == "unavailable"
+    assert len(Queue(keys.QUEUE_MODERATION, connection=redis)) == 0
+    down.extensions["civility"].db.dispose()
