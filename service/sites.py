@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import LABELS, recommended_thresholds
+from service.policy import DEFAULT_THRESHOLD
 from service.tables import Site
 
 KEY_PREFIX = "cvl_"
-DEFAULT_THRESHOLD = 0.5
 
 
 def hash_api_key(api_key: str) -> str:
