@@ -18,12 +18,15 @@ if TYPE_CHECKING:
 __all__ = ["LABELS", "Scorer", "load"]
 
 
-def load(path: str | Path | None = None) -> Scorer:
+def load(path: str | Path | None = None, precision: str | None = None) -> Scorer:
     """Load a scorer: our artifact directory (default: the shipped one), or any Hugging Face
-    sequence-classification model's directory, its `id2label` mapped onto our labels."""
+    sequence-classification model's directory, its `id2label` mapped onto our labels.
+
+    `precision`: auto (bf16 where the CPU computes it natively, else fp32), fp32 or bf16; default from
+    CIVILITY_MODEL_PRECISION, else auto."""
     from models.scorer import load as load_scorer
 
-    return load_scorer(path)
+    return load_scorer(path, precision)
 
 
 def recommended_thresholds(path: str | Path | None = None) -> dict[str, float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,8 +121,12 @@ def passages(text: str) -> list[str]:
     return chunks
 
 
-def load(path: str | Path | None = None) -> Any:
-    """Load a scorer: our artifact directory (default: the shipped one) or a Hugging Face classifier's."""
+def load(path: str | Path | None = None, precision: str | None = None) -> Any:
+    """Load a scorer: our artifact directory (default: the shipped one) or a Hugging Face classifier's.
+
+    `precision` is auto (bf16 where the CPU has it natively), fp32 or bf16; unset, CIVILITY_MODEL_PRECISION
+    decides, else auto.
+    """
     directory = Path(path) if path else ARTIFACTS_DIR / DEFAULT_VERSION
     if not (directory / CONFIG_FILE).is_file():
         raise FileNotFoundError(f"no model artifact at {directory} (missing {CONFIG_FILE})")
@@ -138,4 +143,5 @@ def load(path: str | Path | None = None) -> Any:
         missing, unexpected = encoder.model.load_state_dict(layers, strict=False)
         if unexpected:
             raise ValueError(f"{LAYERS_FILE} has weights the base model lacks: {unexpected[:3]}")
+    encoder.to_precision(precision or os.environ.get("CIVILITY_MODEL_PRECISION", "auto"))
     return Scorer(encoder, tensors["weight"].float(), tensors["bias"].float(), config)

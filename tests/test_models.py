@@ -114,3 +114,38 @@ def test_spans_of_a_long_comment_are_found_inside_its_worst_passage(scorer):
     spans = explain(scorer, text, ["toxicity"])["toxicity"]
     start = text.index(TOXIC)
     assert spans and all(start <= s["begin"] < s["end"] <= start + len(TOXIC) for s in spans)
+
+
+def test_packed_inference_matches_the_padded_transformer_forward(scorer):
+    """The packed fast path (no padding, per-sequence attention) computes what Hugging Face's forward does."""
+    import torch
+
+    from models.encoder import Encoder
+
+    texts = ["Thanks for the report.", "You are an idiot. " * 80, "ok", "The council voted 5-2 on the park plan " * 3]
+    encoder = Encoder(max_length=scorer.config.max_length)
+    encoder.model.load_state_dict(scorer.encoder.model.state_dict())
+    encoder.to_precision("fp32")
+    assert encoder.packed is not None
+    packed, packed_map = encoder.embed(texts, batch_size=3)
+    encoder.packed = None
+    padded, padded_map = encoder.embed(texts, batch_size=3)
+    by_text = {}
+    for row, text_index in enumerate(padded_map):
+        by_text.setdefault(text_index, []).append(padded[row])
+    assert sorted(packed_map) == sorted(padded_map)
+    for row, text_index in enumerate(packed_map):
+        assert any(torch.allclose(packed[row], other, atol=1e-5) for other in by_text[text_index])
+
+
+def test_bf16_scores_stay_within_a_hundredth_of_fp32(scorer):
+    texts = ["Thanks for the careful reporting.", "Shut your stupid mouth, you pathetic idiot.", "WIN an iPhone now!"]
+    fp32 = models.load(precision="fp32").score(texts)
+    bf16 = models.load(precision="bf16").score(texts)
+    for a, b in zip(fp32, bf16, strict=True):
+        assert max(abs(a[label] - b[label]) for label in a) < 0.01
+
+
+def test_an_unknown_precision_is_refused():
+    with pytest.raises(ValueError, match="precision"):
+        models.load(precision="int3")

@@ -1,0 +1,67 @@
+"""Inference for BERT-family encoders on packed (unpadded) tokens.
+
+A batch of comments of mixed length padded to its longest spends most of its matrix products on
+padding; bucketing by length fixes that only by shrinking the matrices, which a 384-wide model runs
+far below the CPU's peak. Here every dense layer runs once over all real tokens of the batch (one
+large matrix), and only attention, the one step that mixes tokens, runs per sequence. Measured with
+bench/scoring.py's corpus at batch 32, bf16: padded 172/s, length buckets 199/s, packed ~250/s.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+
+class PackedBert:
+    """Mean-pooled embeddings from a Hugging Face `BertModel`'s weights, computed on packed tokens."""
+
+    def __init__(self, model: Any):
+        self.model = model
+        self.heads = int(model.config.num_attention_heads)
+        self.layers = list(model.encoder.layer)
+        # One fused query/key/value product per layer instead of three.
+        self.qkv = []
+        for layer in self.layers:
+            parts = (layer.attention.self.query, layer.attention.self.key, layer.attention.self.value)
+            self.qkv.append((torch.cat([p.weight for p in parts]), torch.cat([p.bias for p in parts])))
+
+    @staticmethod
+    def supports(model: Any) -> bool:
+        config = model.config
+        return (
+            config.model_type == "bert"
+            and getattr(config, "position_embedding_type", "absolute") == "absolute"
+            and not config.is_decoder
+        )
+
+    @torch.inference_mode()
+    def embed(self, windows: list[list[int]]) -> torch.Tensor:
+        """L2-normalised mean-pooled embeddings of token-id windows (any lengths, any order)."""
+        lengths = [len(w) for w in windows]
+        ids = torch.tensor([token for window in windows for token in window])
+        positions = torch.cat([torch.arange(n) for n in lengths])
+        emb = self.model.embeddings
+        x = emb.word_embeddings(ids) + emb.position_embeddings(positions) + emb.token_type_embeddings.weight[0]
+        x = emb.LayerNorm(x)
+        width = x.shape[-1]
+        for layer, (weight, bias) in zip(self.layers, self.qkv, strict=True):
+            qkv = F.linear(x, weight, bias).split(lengths)
+            context = torch.cat([self._attend(sequence, width) for sequence in qkv])
+            out = layer.attention.output
+            x = out.LayerNorm(out.dense(context) + x)
+            hidden = layer.intermediate.intermediate_act_fn(layer.intermediate.dense(x))
+            x = layer.output.LayerNorm(layer.output.dense(hidden) + x)
+        segment = torch.repeat_interleave(torch.arange(len(windows)), torch.tensor(lengths))
+        summed = torch.zeros(len(windows), width).index_add_(0, segment, x.float())
+        pooled = summed / torch.tensor(lengths, dtype=torch.float32)[:, None]
+        return F.normalize(pooled, p=2, dim=1)
+
+    def _attend(self, qkv: torch.Tensor, width: int) -> torch.Tensor:
+        """Self-attention of one sequence. Per sequence, not per padded bucket: with no padding there
+        is no mask, and unmasked attention takes the fused kernel (masked buckets were 30% slower)."""
+        length = qkv.shape[0]
+        q, k, v = qkv.view(1, length, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
+        return F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(length, width)
