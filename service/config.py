@@ -34,6 +34,8 @@ class Settings:
     reconcile_interval_seconds: float = 10.0
     # Scoring takes milliseconds; a job running this long is stuck and gets killed by RQ.
     job_timeout_seconds: int = 30
+    # Waiting comments a scoring job takes along into one model batch (1 = no batching).
+    score_batch_size: int = 32
     retry_intervals: tuple[int, ...] = (2, 10, 30)
     # About 24 hours of retries before a webhook delivery is marked failed.
     webhook_retry_intervals: tuple[int, ...] = (10, 60, 300, 900, 1800, 3600, 7200, 14400, 21600, 36000)
@@ -57,6 +59,7 @@ class Settings:
             reconcile_after_seconds=float(env.get("CIVILITY_RECONCILE_AFTER_SECONDS", 60)),
             reconcile_interval_seconds=float(env.get("CIVILITY_RECONCILE_INTERVAL_SECONDS", 10)),
             job_timeout_seconds=int(env.get("CIVILITY_JOB_TIMEOUT_SECONDS", 30)),
+            score_batch_size=max(1, int(env.get("CIVILITY_SCORE_BATCH_SIZE", 32))),
             retry_intervals=_ints(env.get("CIVILITY_RETRY_INTERVALS", "2,10,30")),
             max_enqueues=int(env.get("CIVILITY_MAX_ENQUEUES", 5)),
             secret_key=env.get("CIVILITY_SECRET_KEY") or None,

@@ -196,3 +196,43 @@ def test_the_same_text_posted_again_on_another_site_counts_as_repetition(client,
     assert result["status"] == "held" and result["scores"]["spam"] >= 0.6
     spam = next(r for r in result["reasons"] if r["code"] == "spam")
     assert [s["signal"] for s in spam["signals"]] == ["repeated_text"]
+
+
+def test_a_burst_is_scored_in_batches_and_each_comment_decided_once(client, make_site, drain, settings, redis, db):
+    site, key = make_site()
+    bodies = [CLEAN, TOXIC, SPAM] * 10
+    ids = [submit(client, key, f"{body} ({n})", author_ip=f"203.0.113.{n}") for n, body in enumerate(bodies)]
+    drain(replace(settings, score_batch_size=8))
+
+    finished = Queue(keys.QUEUE_MODERATION, connection=redis).finished_job_registry.get_job_ids()
+    assert 4 <= len(finished) < len(ids)  # 30 comments took about 30/8 jobs, not 30
+    assert not Queue(keys.QUEUE_MODERATION, connection=redis).get_job_ids()
+    for comment_id, body in zip(ids, bodies, strict=True):
+        result = fetch(client, key, comment_id)
+        # The same text ten times is itself a spam signal, so the clean ones may be held for repetition.
+        assert result["status"] in ("approved", "held")
+        if body == TOXIC:
+            assert "toxicity" in {r["code"] for r in result["reasons"]}
+        events = decision_events(db, comment_id)
+        assert [e.action for e in events] == ["decide"]
+
+
+def test_comments_claimed_by_a_failing_batch_go_back_to_the_queue(client, make_site, drain, settings, redis, db):
+    site, key = make_site()
+    ids = [submit(client, key, f"{CLEAN} ({n})") for n in range(5)]
+
+    class Broken:
+        version = "broken"
+        labels = ("toxicity",)
+
+        def score(self, texts):
+            raise RuntimeError("model exploded")
+
+    drain(replace(settings, score_batch_size=8, retry_intervals=()), with_scorer=Broken())
+    # The first job failed (and held its comment as scoring_failed); the four it had claimed were
+    # re-enqueued and failed in turn, one job each: nothing was left pending.
+    for comment_id in ids:
+        result = fetch(client, key, comment_id)
+        assert result["status"] == "held"
+        assert result["reasons"][0]["code"] == "scoring_failed"
+        assert [e.action for e in decision_events(db, comment_id)] == ["decide"]

@@ -7,13 +7,17 @@ import time
 import urllib.request
 from typing import Any
 
-from rq.job import Job
+from redis import Redis
+from rq import Queue
+from rq.job import Job, JobStatus
+from rq.utils import now as rq_now
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service import signals
-from service.decisions import record_automatic_decision
+from service import keys, signals
+from service.decisions import Recorded, record_automatic_decision
 from service.policy import CommentFacts, Decision, decide
+from service.queues import enqueue_scoring, fetch_job
 from service.tables import APPROVED, HELD, PENDING, Comment, Site, WebhookDelivery, utcnow
 from service.webhooks import SIGNATURE_HEADER, body_of, notify, sign
 from workers import runtime
@@ -33,36 +37,96 @@ NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
 
 
 def score_comment(comment_id: str) -> dict[str, Any]:
-    """Score one comment with the model and its metadata, apply its site's policy, record the decision."""
+    """Score one comment, and with it the comments waiting behind it, in one model batch.
+
+    Scoring 32 comments at once costs about what 3 cost one by one (bench/scoring.py: 260 vs 116
+    comments/s), so under a burst each job claims up to `score_batch_size - 1` waiting score jobs from
+    the queue head. A claimed job is marked started, so if this worker dies the reconciler treats it
+    like this worker's own job; if the batch raises, the claimed comments are put back in the queue.
+    """
+    rt = runtime.current()
+    claimed = claim_waiting_jobs(rt.redis, rt.settings.score_batch_size - 1) if rt.redis is not None else []
+    try:
+        results = score_comments([comment_id] + [job.args[0] for job in claimed])
+    except BaseException:
+        for job in claimed:
+            job.delete()
+            enqueue_scoring(rt.redis, rt.settings, job.args[0])  # type: ignore[arg-type]
+        raise
+    for job in claimed:
+        job.delete()
+    first = results[0]
+    return first | ({"batch": len(results)} if claimed else {})
+
+
+def claim_waiting_jobs(redis: Redis, limit: int) -> list[Job]:
+    """Take up to `limit` waiting score jobs off the moderation queue; each is ours once LREM removed it."""
+    if limit <= 0:
+        return []
+    moderation = Queue(keys.QUEUE_MODERATION, connection=redis)
+    claimed: list[Job] = []
+    for job_id in moderation.get_job_ids(0, limit):
+        if not job_id.startswith("score-") or not redis.lrem(moderation.key, 1, job_id):
+            continue  # another worker took it first
+        job = fetch_job(redis, job_id)
+        if job is None:
+            continue
+        job.started_at = rq_now()
+        job.set_status(JobStatus.STARTED)
+        job.save()
+        claimed.append(job)
+    return claimed
+
+
+def score_comments(comment_ids: list[str]) -> list[dict[str, Any]]:
+    """Score comments in one model batch, apply each one's site policy, record each decision."""
     rt = runtime.current()
     scorer = rt.scorer()
+    started = time.perf_counter()
     with rt.db.session() as session:
-        comment = session.get(Comment, comment_id)
-        if comment is None or comment.status != PENDING:
-            return {"comment_id": comment_id, "skipped": "missing" if comment is None else comment.status}
-        site = session.get(Site, comment.site_id)
-        started = time.perf_counter()
-        text_scores = scorer.score([comment.body])[0]
-        scores, spam_evidence = with_spam_signals(rt, comment, text_scores)
-        decision = decide(scores, site.policy if site else None, facts_of(session, comment))
-        if decision.status == HELD:
-            attach_spans(scorer, comment.body, decision, text_scores)
-        attach_spam_evidence(decision, scores, spam_evidence)
-        recorded = record_automatic_decision(
-            session,
-            comment,
-            status=decision.status,
-            reasons=decision.reasons,
-            scores=scores,
-            model_version=scorer.version,
-            actor=f"model:{scorer.version}",
-        )
-    notify(rt.redis, rt.settings, recorded.delivery_id)
-    elapsed_ms = (time.perf_counter() - started) * 1000
+        comments = [session.get(Comment, comment_id) for comment_id in comment_ids]
+        todo = [c for c in comments if c is not None and c.status == PENDING]
+        all_scores = scorer.score([c.body for c in todo]) if todo else []
+        scored_ms = (time.perf_counter() - started) * 1000
+        outcomes: dict[str, dict[str, Any]] = {}
+        for comment, text_scores in zip(todo, all_scores, strict=True):
+            decision, recorded = decide_and_record(rt, session, scorer, comment, text_scores)
+            notify(rt.redis, rt.settings, recorded.delivery_id)
+            outcomes[comment.id] = {"comment_id": comment.id, "status": decision.status, "recorded": bool(recorded)}
+            log.info("event=scored comment_id=%s status=%s recorded=%s", comment.id, decision.status, recorded)
     log.info(
-        "event=scored comment_id=%s status=%s recorded=%s ms=%.1f", comment_id, decision.status, recorded, elapsed_ms
+        "event=scored_batch size=%d scored=%d score_ms=%.1f total_ms=%.1f",
+        len(comment_ids),
+        len(todo),
+        scored_ms,
+        (time.perf_counter() - started) * 1000,
     )
-    return {"comment_id": comment_id, "status": decision.status, "recorded": bool(recorded)}
+    return [
+        outcomes.get(cid) or {"comment_id": cid, "skipped": "missing" if c is None else c.status}
+        for cid, c in zip(comment_ids, comments, strict=True)
+    ]
+
+
+def decide_and_record(
+    rt: runtime.Runtime, session: Session, scorer: Any, comment: Comment, text_scores: dict[str, float]
+) -> tuple[Decision, Recorded]:
+    """Fold in metadata signals, apply the site's policy, explain what fired, record the decision."""
+    site = session.get(Site, comment.site_id)
+    scores, spam_evidence = with_spam_signals(rt, comment, text_scores)
+    decision = decide(scores, site.policy if site else None, facts_of(session, comment))
+    if decision.status == HELD:
+        attach_spans(scorer, comment.body, decision, text_scores)
+    attach_spam_evidence(decision, scores, spam_evidence)
+    recorded = record_automatic_decision(
+        session,
+        comment,
+        status=decision.status,
+        reasons=decision.reasons,
+        scores=scores,
+        model_version=scorer.version,
+        actor=f"model:{scorer.version}",
+    )
+    return decision, recorded
 
 
 def facts_of(session: Session, comment: Comment) -> CommentFacts:
