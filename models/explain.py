@@ -44,15 +44,28 @@ def _without(text: str, spans: list[tuple[int, int]], removed: set[int]) -> str:
     return "".join(out) + text[position:]
 
 
-def _greedy(scorer: ScoresTexts, text: str, spans: list[tuple[int, int]], label: str, base: float) -> dict[int, float]:
-    """Remove the most important span until the score halves; the removed spans share the drop."""
+def _greedy(
+    scorer: ScoresTexts,
+    text: str,
+    spans: list[tuple[int, int]],
+    label: str,
+    base: float,
+    first_round: list[dict[str, float]],
+) -> dict[int, float]:
+    """Remove the most important span until the score halves; the removed spans share the drop.
+
+    `first_round` is each span occluded alone, which the caller has already scored for every label.
+    """
     removed: list[int] = []
     current = base
-    for _ in range(GREEDY_ROUNDS):
+    for round_number in range(GREEDY_ROUNDS):
         candidates = [i for i in range(len(spans)) if i not in removed]
         if not candidates or current < base / 2:
             break
-        scores = scorer.score([_without(text, spans, {*removed, i}) for i in candidates])
+        if round_number == 0:
+            scores = first_round
+        else:
+            scores = scorer.score([_without(text, spans, {*removed, i}) for i in candidates])
         best = max(range(len(candidates)), key=lambda k: current - scores[k][label])
         if scores[best][label] >= current:
             break
@@ -115,7 +128,7 @@ def _explain_short(
     result: dict[str, list[dict[str, Any]]] = {}
     for label in labels:
         weight = {i: base[label] - scores[label] for i, scores in enumerate(occluded)}
-        for index, share in _greedy(scorer, text, spans, label, base[label]).items():
+        for index, share in _greedy(scorer, text, spans, label, base[label], occluded).items():
             weight[index] = max(weight[index], share)
         found = [
             {"begin": spans[i][0], "end": spans[i][1], "score": round(w, 4)} for i, w in weight.items() if w >= MIN_DROP

@@ -5,8 +5,11 @@ PREFIX = "civility:"
 QUEUE_REALTIME = "moderation-realtime"
 QUEUE_MODERATION = "moderation"
 QUEUE_WEBHOOKS = "webhooks"
-# Listed in priority order: a worker drains synchronous requests before the backlog.
-WORKER_QUEUES = (QUEUE_REALTIME, QUEUE_MODERATION, QUEUE_WEBHOOKS)
+QUEUE_EXPLAIN = "explain"
+# Listed in priority order: a worker drains synchronous requests before the backlog, and decides
+# comments before it computes the spans that explain held ones (the costliest step, ~60% of a
+# worker's time under a burst when done inline), so a burst delays explanations, not decisions.
+WORKER_QUEUES = (QUEUE_REALTIME, QUEUE_MODERATION, QUEUE_WEBHOOKS, QUEUE_EXPLAIN)
 
 RECONCILE_LOCK = PREFIX + "lock:reconcile"
 
@@ -19,6 +22,10 @@ def score_job_id(comment_id: str) -> str:
 def repeated_text_key(digest: str) -> str:
     """Distinct comment ids whose text reduces to the same skeleton, kept for a day."""
     return f"{PREFIX}repeat:{digest}"
+
+
+def explain_job_id(comment_id: str) -> str:
+    return f"explain-{comment_id}"
 
 
 def webhook_job_id(delivery_id: int) -> str:

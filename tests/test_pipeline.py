@@ -236,3 +236,31 @@ def test_comments_claimed_by_a_failing_batch_go_back_to_the_queue(client, make_s
         assert result["status"] == "held"
         assert result["reasons"][0]["code"] == "scoring_failed"
         assert [e.action for e in decision_events(db, comment_id)] == ["decide"]
+
+
+def test_spans_come_after_the_decision_and_never_over_a_moderators_reasons(
+    client, make_site, drain, settings, scorer, redis, db
+):
+    from service.decisions import record_moderator_decision
+    from workers import runtime
+    from workers.worker import build_worker
+
+    site, key = make_site()
+    explained_id = submit(client, key, TOXIC, author_ip="198.51.100.1")
+    moderated_id = submit(client, key, TOXIC + " Again.", author_ip="198.51.100.2")
+    runtime.configure(settings, scorer=scorer)
+    build_worker(redis, queues=(keys.QUEUE_MODERATION,)).work(burst=True)  # decisions only
+
+    decided = fetch(client, key, explained_id)
+    assert decided["status"] == "held"
+    assert not any("spans" in r for r in decided["reasons"])
+    assert len(Queue(keys.QUEUE_EXPLAIN, connection=redis)) == 2
+    with db.session() as session:
+        moderated = session.get(Comment, moderated_id)
+        assert record_moderator_decision(session, moderated, moderator="mia", to_status="approved", reason_code=None)
+    drain()  # now the explanations
+
+    fired = next(r for r in fetch(client, key, explained_id)["reasons"] if r["code"] == "toxicity")
+    assert any(TOXIC[s["begin"] : s["end"]].strip(".") in {"idiot", "stupid", "garbage"} for s in fired["spans"])
+    moderated_reasons = fetch(client, key, moderated_id)["reasons"]
+    assert [r["code"] for r in moderated_reasons] == ["approved"] and "spans" not in moderated_reasons[0]

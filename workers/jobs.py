@@ -8,10 +8,11 @@ import urllib.request
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
 from rq.job import Job, JobStatus
 from rq.utils import now as rq_now
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service import keys, signals
@@ -24,6 +25,7 @@ from workers import runtime
 
 log = logging.getLogger(__name__)
 EXPLAIN_MIN_TEXT_SCORE = 0.25
+EXPLAIN_JOB = "workers.jobs.explain_comment"
 
 
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
@@ -92,6 +94,8 @@ def score_comments(comment_ids: list[str]) -> list[dict[str, Any]]:
         for comment, text_scores in zip(todo, all_scores, strict=True):
             decision, recorded = decide_and_record(rt, session, scorer, comment, text_scores)
             notify(rt.redis, rt.settings, recorded.delivery_id)
+            if recorded and labels_to_explain(decision.reasons, text_scores):
+                enqueue_explanation(rt, comment.id)
             outcomes[comment.id] = {"comment_id": comment.id, "status": decision.status, "recorded": bool(recorded)}
             log.info("event=scored comment_id=%s status=%s recorded=%s", comment.id, decision.status, recorded)
     log.info(
@@ -114,8 +118,6 @@ def decide_and_record(
     site = session.get(Site, comment.site_id)
     scores, spam_evidence = with_spam_signals(rt, comment, text_scores)
     decision = decide(scores, site.policy if site else None, facts_of(session, comment))
-    if decision.status == HELD:
-        attach_spans(scorer, comment.body, decision, text_scores)
     attach_spam_evidence(decision, scores, spam_evidence)
     recorded = record_automatic_decision(
         session,
@@ -162,20 +164,61 @@ def with_spam_signals(rt: runtime.Runtime, comment: Comment, text_scores: dict[s
     return scores, {"text_score": text_scores["spam"], "signals": [s.as_dict() for s in found]}
 
 
-def attach_spans(scorer: Any, body: str, decision: Decision, text_scores: dict) -> None:
-    """Store, with each fired label, the spans of the comment that drove its score."""
-    from models.explain import explain
-
-    # A label the text itself hardly scores (spam held on link or repetition signals) has no words to show.
-    fired = [
+def labels_to_explain(reasons: list[dict[str, Any]], text_scores: dict[str, float]) -> list[str]:
+    """Fired labels worth explaining: a label the text itself hardly scores (spam held on link or
+    repetition signals) has no words to show."""
+    return [
         r["code"]
-        for r in decision.reasons
+        for r in reasons
         if r["rule"] == "label_threshold" and text_scores.get(r["code"], 0.0) >= EXPLAIN_MIN_TEXT_SCORE
     ]
-    spans = explain(scorer, body, fired, base=text_scores)
-    for reason in decision.reasons:
-        if reason["code"] in spans:
-            reason["spans"] = spans[reason["code"]]
+
+
+def enqueue_explanation(rt: runtime.Runtime, comment_id: str) -> None:
+    """Spans come after the decision, from a lower-priority queue: a burst delays them, not decisions."""
+    if rt.redis is None:
+        return
+    try:
+        Queue(keys.QUEUE_EXPLAIN, connection=rt.redis).enqueue(
+            EXPLAIN_JOB,
+            comment_id,
+            job_id=keys.explain_job_id(comment_id),
+            job_timeout=rt.settings.job_timeout_seconds,
+            result_ttl=600,
+            failure_ttl=24 * 3600,
+        )
+    except RedisError:
+        # The decision stands without spans; moderators still see the scores and the rule that fired.
+        log.exception("event=explain_enqueue_failed comment_id=%s", comment_id)
+
+
+def explain_comment(comment_id: str) -> dict[str, Any]:
+    """Store, with each label that held the comment, the spans of its text that drove the score.
+
+    Written only while the model's decision is still the comment's last: a moderator who acted in the
+    meantime replaced its reasons, and those are not ours to touch.
+    """
+    from models.explain import explain
+
+    rt = runtime.current()
+    scorer = rt.scorer()
+    with rt.db.session() as session:
+        comment = session.get(Comment, comment_id)
+        if comment is None or comment.status != HELD or comment.model_version != scorer.version:
+            return {"comment_id": comment_id, "skipped": True}
+        text_scores = scorer.score([comment.body])[0]
+        reasons = [dict(reason) for reason in comment.reasons or []]
+        spans = explain(scorer, comment.body, labels_to_explain(reasons, text_scores), base=text_scores)
+        for reason in reasons:
+            if reason["rule"] == "label_threshold" and reason["code"] in spans:
+                reason["spans"] = spans[reason["code"]]
+        written = session.execute(
+            update(Comment)
+            .where(Comment.id == comment.id, Comment.status == HELD, Comment.decided_at == comment.decided_at)
+            .values(reasons=reasons)
+        ).rowcount  # type: ignore[attr-defined]
+        session.commit()
+    return {"comment_id": comment_id, "explained": sorted(spans), "written": bool(written)}
 
 
 def attach_spam_evidence(decision: Decision, scores: dict, spam_evidence: dict) -> None:
