@@ -133,13 +133,14 @@ class Sampler(threading.Thread):
 
 
 def worker_rss() -> dict[int, float]:
-    """RSS in MB of every process whose title says `civility worker`."""
+    """RSS in MB of every scoring worker process."""
     found = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            if not (proc / "cmdline").read_bytes().startswith(b"civility worker"):
+            # "civility worker: <state>"; RQ's forked scheduler keeps the bare title and is not counted.
+            if not (proc / "cmdline").read_bytes().startswith(b"civility worker:"):
                 continue
             for line in (proc / "status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -157,7 +158,7 @@ def percentile(values: list[float], q: float) -> float:
 class Service:
     """`civility up` in a fresh data directory, stopped with SIGTERM."""
 
-    def __init__(self, data_dir: Path, database_url: str | None, port: int, workers: int):
+    def __init__(self, data_dir: Path, database_url: str | None, port: int, workers: int | None):
         env = dict(os.environ, CIVILITY_DATA_DIR=str(data_dir))
         env.pop("REDIS_URL", None)
         env.pop("DATABASE_URL", None)
@@ -165,7 +166,8 @@ class Service:
             env["DATABASE_URL"] = database_url
         self.data_dir = data_dir
         self.port = port
-        command = [sys.executable, "-m", "service.cli", "up", "--port", str(port), "--workers", str(workers)]
+        command = [sys.executable, "-m", "service.cli", "up", "--port", str(port)]
+        command += ["--workers", str(workers)] if workers else []
         self.log = open(data_dir.parent / "up.log", "w")  # noqa: SIM115 - kept open for the service's life
         self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=self.log, text=True)
         assert self.process.stdout is not None
@@ -254,7 +256,7 @@ def variant(name: str, database_url: str | None, args: argparse.Namespace, port:
             assert redis_url, "embedded Redis URL not found"
             sampler = Sampler(redis_url)
             sampler.start()
-            print(f"[{name}] up and ready in {time.time() - started:.1f}s; {args.workers} worker(s)", flush=True)
+            print(f"[{name}] up and ready in {time.time() - started:.1f}s; {len(worker_rss())} worker(s)", flush=True)
 
             offered = run_phase(service, args.rate, args.seconds, 1, tmp)
             accepted = [r for r in offered if r["status"] == 202]
@@ -327,7 +329,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--burst-rate", type=float, default=400.0, help="offered comments/s in phase 2")
     parser.add_argument("--burst-seconds", type=float, default=8.0)
-    parser.add_argument("--workers", type=int, default=1, help="workers under civility up")
+    parser.add_argument("--workers", type=int, help="workers under civility up (default: its own)")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 import setproctitle
@@ -58,6 +59,12 @@ def build_worker(redis: Redis, queues: tuple[str, ...] = keys.WORKER_QUEUES) -> 
 
 def run_worker(settings: Settings, burst: bool = False) -> None:
     """Entry point of `civility worker`: preload the model, then work until told to stop."""
+    if nice := int(os.environ.get("CIVILITY_WORKER_NICE", "0")):
+        os.nice(nice)
+    if settings.torch_threads:
+        import torch
+
+        torch.set_num_threads(settings.torch_threads)
     rt = runtime.configure(settings)
     scorer = rt.scorer()
     log.info("event=model_loaded version=%s", scorer.version)
