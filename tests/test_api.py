@@ -113,7 +113,7 @@ def test_nul_and_lone_surrogates_are_stored_without_error(client, make_site):
     response = client.post("/v1/comments", data=raw, headers=auth(key) | {"Content-Type": "application/json"})
     assert response.status_code == 202
     stored = client.get(f"/v1/comments/{response.get_json()['id']}", headers=auth(key)).get_json()
-    assert stored["body"] == "hi there ?"
+    assert stored["body"] == "hi there \ufffd"
 
 
 def test_a_site_cannot_read_another_sites_comment(client, make_site):

@@ -43,3 +43,12 @@ def test_suspect_words_links_and_first_comments_hold_when_the_site_asks():
 def test_folding_handles_case_accents_and_lookalikes():
     assert fold("ＣＡＦÉ") == "cafe"
     assert matched_words("Ça c'est de la M3RDE", ["merde"]) == ["merde"]
+
+
+def test_punctuation_after_a_banned_word_is_not_read_as_a_letter():
+    # "!" stands in for "i" inside a word, but after one it is punctuation (found by hypothesis).
+    assert matched_words("You idiot!", ["idiot"]) == ["idiot"]
+    assert matched_words("You id!ot!!", ["idiot"]) == ["idiot"]
+    assert matched_words("1d10t$", ["idiot"]) == ["idiot"]
+    assert matched_words("a$$", ["ass"]) == ["ass"]
+    assert matched_words("classic!", ["ass"]) == []
