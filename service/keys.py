@@ -32,5 +32,9 @@ def webhook_job_id(delivery_id: int) -> str:
     return f"webhook-{delivery_id}"
 
 
+def histogram_key(name: str) -> str:
+    return f"{PREFIX}histogram:{name}"
+
+
 def rate_limit_key(scope: str, window: int) -> str:
     return f"{PREFIX}ratelimit:{scope}:{window}"

@@ -10,13 +10,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from redis import Redis
 from rq import Queue, Worker
 from sqlalchemy import func, select
 
-from service import keys
+from service import histograms, keys
 from service.db import Database
 from service.tables import Comment, Site, WebhookDelivery, utcnow
 
@@ -30,7 +30,13 @@ class CivilityCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         yield from self.queues()
         yield from self.comments()
+        yield from self.histograms()
         yield self.model_info()
+
+    def histograms(self) -> Iterator[Metric]:
+        for name in (histograms.SCORING_SECONDS, histograms.SCORING_BATCH_SIZE):
+            buckets, total = histograms.read(self.redis, name)
+            yield HistogramMetricFamily(f"civility_{name}", histograms.HELP[name], buckets=buckets, sum_value=total)
 
     def queues(self) -> Iterator[Metric]:
         depth = GaugeMetricFamily("civility_queue_depth", "Jobs waiting per queue", labels=["queue"])

@@ -41,6 +41,13 @@ def test_metrics_are_computed_from_redis_and_the_database(client, make_site, dra
     assert 'civility_held_last_hour_by_reason{reason="suspect_word"} 1.0' in after
     assert re.search(r'civility_model_info\{version="v\d+"\} 1\.0', after)
     assert 'civility_decision_latency_seconds{quantile="0.5"}' in after
+    # The two comments were one model batch: one observation of size 2, in the buckets from 2 up.
+    assert "civility_scoring_batch_size_count 1.0" in after
+    assert 'civility_scoring_batch_size_bucket{le="1.0"} 0.0' in after
+    assert 'civility_scoring_batch_size_bucket{le="2.0"} 1.0' in after
+    assert "civility_scoring_batch_size_sum 2.0" in after
+    assert 'civility_scoring_seconds_bucket{le="+Inf"} 1.0' in after
+    assert float(re.search(r"civility_scoring_seconds_sum (\S+)", after).group(1)) > 0
 
 
 def login(client, username):

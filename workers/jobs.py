@@ -15,7 +15,7 @@ from rq.utils import now as rq_now
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from service import keys, signals
+from service import histograms, keys, signals
 from service.decisions import Recorded, record_automatic_decision
 from service.policy import CommentFacts, Decision, decide
 from service.queues import enqueue_scoring, fetch_job
@@ -90,6 +90,9 @@ def score_comments(comment_ids: list[str]) -> list[dict[str, Any]]:
         todo = [c for c in comments if c is not None and c.status == PENDING]
         all_scores = scorer.score([c.body for c in todo]) if todo else []
         scored_ms = (time.perf_counter() - started) * 1000
+        if todo:
+            histograms.observe(rt.redis, histograms.SCORING_SECONDS, scored_ms / 1000)
+            histograms.observe(rt.redis, histograms.SCORING_BATCH_SIZE, len(todo))
         outcomes: dict[str, dict[str, Any]] = {}
         for comment, text_scores in zip(todo, all_scores, strict=True):
             decision, recorded = decide_and_record(rt, session, scorer, comment, text_scores)
