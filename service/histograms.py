@@ -44,6 +44,7 @@ def observe(redis: Redis | None, name: str, value: float) -> None:
 
 def read(redis: Redis, name: str) -> tuple[list[tuple[str, float]], float]:
     """Cumulative (upper bound, count) pairs ending with +Inf, and the sum of observations."""
-    raw = {k.decode(): float(v) for k, v in redis.hgetall(keys.histogram_key(name)).items()}
+    stored: dict[bytes, bytes] = redis.hgetall(keys.histogram_key(name))  # type: ignore[assignment]
+    raw = {k.decode(): float(v) for k, v in stored.items()}
     buckets = [(floatToGoString(bound), raw.get(f"{bound:g}", 0.0)) for bound in BUCKETS[name]]
     return buckets + [("+Inf", raw.get("+Inf", 0.0))], raw.get("sum", 0.0)
