@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, current_app, g, jsonify, request
 from markupsafe import escape
 from redis import Redis
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from service import logs
 from service.config import Settings
 from service.db import Database
 from service.errors import ApiError
@@ -52,6 +55,7 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["civility"] = Services(settings, Database(settings.database_url), redis)
+    register_request_ids(app)
 
     from service.api import api
     from service.compat.akismet import akismet
@@ -93,6 +97,31 @@ def mount_rq_dashboard(app: Flask, settings: Settings) -> None:
         if not g.moderator.is_admin:
             abort(403, description="admins only")
         return None
+
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
+
+
+def register_request_ids(app: Flask) -> None:
+    """Every request gets an id (the proxy's X-Request-ID if it sent a sane one), in every log line
+    written while serving it and in the response's X-Request-ID."""
+
+    @app.before_request
+    def assign_request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        g.request_id_token = logs.request_id.set(g.request_id)
+
+    @app.after_request
+    def expose_request_id(response: Any) -> Any:
+        if "request_id" in g:
+            response.headers["X-Request-ID"] = g.request_id
+        return response
+
+    @app.teardown_request
+    def forget_request_id(error: BaseException | None) -> None:
+        if "request_id_token" in g:
+            logs.request_id.reset(g.request_id_token)
 
 
 def services_of(app: Flask) -> Services:

@@ -23,8 +23,9 @@ DEMO_SITE = "demo"
 
 
 def setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from service import logs
+
+    logs.setup()
 
 
 def prepare(settings: Settings) -> None:

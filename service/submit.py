@@ -45,4 +45,6 @@ def submit_comment(
     except Exception:
         # The comment is safe in the database; the reconciler enqueues it once Redis is back.
         log.exception("event=enqueue_failed comment_id=%s", comment.id)
+    # Ties the request id (in this line's JSON) to the comment id the worker's lines carry.
+    log.info("event=comment_received comment_id=%s site=%s", comment.id, site.name)
     return comment, True

@@ -7,6 +7,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from service.config import Settings
+from service.logs import GUNICORN_LOGCONFIG
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
@@ -39,7 +40,10 @@ def serve(settings: Settings, host: str, port: int, processes: int = 2, threads:
         "keepalive": 5,
         "proc_name": "civility api",
         "accesslog": "-",
-        "access_log_format": 'request method=%(m)s path="%(U)s" status=%(s)s bytes=%(B)s ms=%(M)s',
+        "access_log_format": (
+            'event=request method=%(m)s path="%(U)s" status=%(s)s bytes=%(B)s ms=%(M)s request_id=%({x-request-id}o)s'
+        ),
+        "logconfig_dict": GUNICORN_LOGCONFIG,
         "limit_request_line": 8190,
         "limit_request_fields": 100,
     }

@@ -86,3 +86,24 @@ def test_submissions_are_rate_limited_per_reader_ip(client, make_site):
     assert limited.get_json()["error"]["code"] == "rate_limited" and int(limited.headers["Retry-After"]) > 0
     other_reader = client.post("/v1/comments", json=comment_payload(author_ip="198.51.100.5"), headers=auth(key))
     assert other_reader.status_code == 202
+
+
+def test_log_lines_are_json_with_pairs_as_fields_and_secrets_masked():
+    import json
+    import logging
+
+    from service.logs import JsonFormatter, request_id
+
+    record = logging.LogRecord(
+        "civility", logging.WARNING, __file__, 1,
+        'event=login_failed user=mia detail="Authorization: Bearer cvl_abcdefghijklmnop password=hunter2"',
+        None, None,
+    )  # fmt: skip
+    token = request_id.set("req-7")
+    try:
+        entry = json.loads(JsonFormatter().format(record))
+    finally:
+        request_id.reset(token)
+    assert entry["event"] == "login_failed" and entry["user"] == "mia" and entry["request_id"] == "req-7"
+    assert "cvl_abcdefghijklmnop" not in json.dumps(entry) and "hunter2" not in json.dumps(entry)
+    assert "[redacted]" in entry["detail"]

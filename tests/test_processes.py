@@ -33,9 +33,11 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def http(method: str, url: str, key: str | None = None, payload: dict | None = None) -> tuple[int, dict]:
+def http(
+    method: str, url: str, key: str | None = None, payload: dict | None = None, headers: dict | None = None
+) -> tuple[int, dict]:
     data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     if data is not None:
         request.add_header("Content-Type", "application/json")
     if key:
@@ -96,7 +98,8 @@ def test_up_serves_decides_a_comment_and_stops_cleanly_on_sigterm(tmp_path):
                 return False
 
         wait_for(healthy, 30)
-        status, body = http("POST", base + "/v1/comments", key, comment_payload())
+        headers = {"X-Request-ID": "req-from-the-proxy-42"}
+        status, body = http("POST", base + "/v1/comments", key, comment_payload(), headers)
         assert status == 202
         decided = wait_for(
             lambda: (r := http("GET", f"{base}/v1/comments/{body['id']}", key)[1])["status"] != "pending" and r, 90
@@ -107,6 +110,15 @@ def test_up_serves_decides_a_comment_and_stops_cleanly_on_sigterm(tmp_path):
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
     assert "event=stopped" in output
+    # Logs are JSON lines, the request id ties the POST to its comment id, and no key is ever logged.
+    entries = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert len(entries) > 10
+    received = next(e for e in entries if e.get("event") == "comment_received")
+    assert received["request_id"] == "req-from-the-proxy-42" and received["comment_id"] == body["id"]
+    access = next(e for e in entries if e.get("event") == "request" and e.get("method") == "POST")
+    assert access["request_id"] == "req-from-the-proxy-42" and access["status"] == "202"
+    assert any(e.get("event") == "scored" and e.get("comment_id") == body["id"] for e in entries)
+    assert not any(key in json.dumps(e) for e in entries)
     assert any(p.name.startswith("appendonly") for p in (data_dir / "redis").iterdir())
 
 
