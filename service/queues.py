@@ -38,6 +38,9 @@ def enqueue_scoring(redis: Redis, settings: Settings, comment_id: str, *, replac
         if status == JobStatus.STARTED:
             # Its worker is gone (the reconciler decided so): free the slot in the registry.
             queue(redis, existing.origin).started_job_registry.remove_executions(existing)
+        elif status == JobStatus.SCHEDULED:
+            # Its retry is overdue (no scheduler runs it): a scheduler coming back must not run it too.
+            queue(redis, existing.origin).scheduled_job_registry.remove(existing)
     retry = (
         Retry(max=len(settings.retry_intervals), interval=list(settings.retry_intervals))
         if settings.retry_intervals

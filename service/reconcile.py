@@ -6,7 +6,10 @@ import logging
 from datetime import timedelta
 
 from redis import Redis
+from rq import Queue
+from rq.exceptions import NoSuchJobError
 from rq.job import JobStatus
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -28,6 +31,18 @@ def job_is_lost(redis: Redis, comment_id: str, settings: Settings) -> bool:
     if job is None:
         return True
     status = job.get_status(refresh=False)
+    if status == JobStatus.QUEUED:
+        # Queued but not in its queue: a worker took it off to batch it and died before marking it
+        # started (the fault-injection suite caught this window with a SIGKILL).
+        return redis.lpos(Queue(job.origin, connection=redis).key, job.id) is None
+    if status == JobStatus.SCHEDULED:
+        # A retry whose time has long passed: the worker's scheduler process is gone (it dies on some
+        # Redis errors, as the fault-injection suite showed after a Redis restart).
+        try:
+            due = ScheduledJobRegistry(queue=Queue(job.origin, connection=redis)).get_scheduled_time(job)
+        except NoSuchJobError:
+            return True
+        return (utcnow() - due).total_seconds() > settings.reconcile_after_seconds
     if status in WAITING:
         return False
     if status == JobStatus.STARTED:

@@ -264,3 +264,18 @@ def test_spans_come_after_the_decision_and_never_over_a_moderators_reasons(
     assert any(TOXIC[s["begin"] : s["end"]].strip(".") in {"idiot", "stupid", "garbage"} for s in fired["spans"])
     moderated_reasons = fetch(client, key, moderated_id)["reasons"]
     assert [r["code"] for r in moderated_reasons] == ["approved"] and "spans" not in moderated_reasons[0]
+
+
+def test_a_job_taken_off_its_queue_by_a_worker_that_died_is_reenqueued(client, make_site, settings, redis, db):
+    import time
+
+    site, key = make_site()
+    comment_id = submit(client, key, CLEAN)
+    queue = Queue(keys.QUEUE_MODERATION, connection=redis)
+    # What claim_waiting_jobs does first; the worker is then killed before it marks the job started.
+    assert redis.lrem(queue.key, 1, keys.score_job_id(comment_id))
+    with db.session() as session:
+        assert reconcile(session, redis, settings) == 0  # not stale yet
+        time.sleep(settings.reconcile_after_seconds + 0.1)
+        assert reconcile(session, redis, settings) == 1
+    assert queue.job_ids == [keys.score_job_id(comment_id)]
