@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 
 from service.config import Settings
 from service.logs import GUNICORN_LOGCONFIG
+
+CLIENT_TIMEOUT_SECONDS = float(os.environ.get("CIVILITY_CLIENT_TIMEOUT_SECONDS", "10"))
+
+
+class SlowClientTimeoutWorker(ThreadWorker):  # type: ignore[misc]
+    """gthread, with a deadline on every socket read and write of a request.
+
+    gunicorn waits a bounded time for a connection's first bytes, but once a request has started it
+    reads the rest with no timeout: a client that sends half its headers and stalls (slowloris) holds a
+    thread for ever, and a few such clients hold all of them. Here each stalled read or write fails
+    after CIVILITY_CLIENT_TIMEOUT_SECONDS and the connection is closed.
+    """
+
+    def handle(self, conn: Any) -> Any:
+        initialize = conn.init
+
+        def init_with_deadline() -> None:
+            initialize()  # handle() made the socket blocking just before: give it a deadline instead
+            conn.sock.settimeout(CLIENT_TIMEOUT_SECONDS)
+
+        conn.init = init_with_deadline
+        return super().handle(conn)
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
@@ -33,7 +57,7 @@ def serve(settings: Settings, host: str, port: int, processes: int = 2, threads:
     options = {
         "bind": f"{host}:{port}",
         "workers": processes,
-        "worker_class": "gthread",
+        "worker_class": "service.wsgi.SlowClientTimeoutWorker",
         "threads": threads,
         "timeout": 30,
         "graceful_timeout": 20,

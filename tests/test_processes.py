@@ -202,3 +202,50 @@ def test_create_moderator_command_hashes_the_password(tmp_path):
     assert unknown_site.returncode == 1 and "no site named" in unknown_site.stderr
     short = civility("create-moderator", "ola", "--password", "short", "--admin", env=env)
     assert short.returncode == 1 and "at least 10 characters" in short.stderr
+
+
+def test_slow_clients_are_cut_off_and_do_not_starve_the_api(settings, tmp_path):
+    import socket
+
+    port = free_port()
+    env = clean_env(
+        CIVILITY_DATA_DIR=str(tmp_path),
+        DATABASE_URL=settings.database_url,
+        REDIS_URL=settings.redis_url or "",
+        CIVILITY_CLIENT_TIMEOUT_SECONDS="2",
+    )
+    api = subprocess.Popen(
+        [*CIVILITY, "api", "--port", str(port), "--processes", "1"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    slow: list[socket.socket] = []
+    try:
+        wait_for(lambda: _answers(base), 60)
+        # More half-sent requests than the API process has threads (4), each then stalling.
+        for _ in range(6):
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.sendall(b"POST /v1/comments HTTP/1.1\r\nHost: news.example\r\nContent-Le")  # headers half sent
+            slow.append(sock)
+        started = time.monotonic()
+        assert http("GET", base + "/healthz")[0] == 200
+        assert time.monotonic() - started < 8
+        for sock in slow:  # each stalled connection was closed by the server (a recv timeout would raise)
+            sock.settimeout(10)
+            while sock.recv(1024):
+                pass
+    finally:
+        for sock in slow:
+            sock.close()
+        api.terminate()
+        api.wait(30)
+
+
+def _answers(base: str) -> bool:
+    try:
+        return http("GET", base + "/healthz")[0] == 200
+    except OSError:
+        return False
