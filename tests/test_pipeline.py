@@ -279,3 +279,22 @@ def test_a_job_taken_off_its_queue_by_a_worker_that_died_is_reenqueued(client, m
         time.sleep(settings.reconcile_after_seconds + 0.1)
         assert reconcile(session, redis, settings) == 1
     assert queue.job_ids == [keys.score_job_id(comment_id)]
+
+
+def test_first_comments_are_premoderated_until_one_is_approved(client, make_site, drain, db):
+    from service.decisions import record_moderator_decision
+
+    site, key = make_site(premoderate_first_comment=True)
+    first = submit(client, key, CLEAN, author_email="new@example.org")
+    drain()
+    held = fetch(client, key, first)
+    assert held["status"] == "held" and [r["code"] for r in held["reasons"]] == ["first_comment"]
+    with db.session() as session:
+        assert record_moderator_decision(
+            session, session.get(Comment, first), moderator="mia", to_status="approved", reason_code=None
+        )
+    second = submit(client, key, "I also liked the photos of the riverside.", author_email="new@example.org")
+    stranger = submit(client, key, "First time here, great coverage.", author_email="other@example.org")
+    drain()
+    assert fetch(client, key, second)["status"] == "approved"
+    assert fetch(client, key, stranger)["status"] == "held"
