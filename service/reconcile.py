@@ -25,8 +25,11 @@ BATCH = 500
 WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 
-def job_is_lost(redis: Redis, comment_id: str, settings: Settings) -> bool:
-    """True when no live job will decide this comment: missing, ended, or started by a dead worker."""
+def job_is_lost(redis: Redis, comment_id: str, settings: Settings, queued: dict[str, set[str]] | None = None) -> bool:
+    """True when no live job will decide this comment: missing, ended, or started by a dead worker.
+
+    `queued` caches each queue's job ids for one reconcile pass (one LRANGE, not an LPOS per comment).
+    """
     job = fetch_job(redis, score_job_id(comment_id))
     if job is None:
         return True
@@ -34,7 +37,10 @@ def job_is_lost(redis: Redis, comment_id: str, settings: Settings) -> bool:
     if status == JobStatus.QUEUED:
         # Queued but not in its queue: a worker took it off to batch it and died before marking it
         # started (the fault-injection suite caught this window with a SIGKILL).
-        return redis.lpos(Queue(job.origin, connection=redis).key, job.id) is None
+        queued = {} if queued is None else queued
+        if job.origin not in queued:
+            queued[job.origin] = set(Queue(job.origin, connection=redis).get_job_ids())
+        return job.id not in queued[job.origin]
     if status == JobStatus.SCHEDULED:
         # A retry whose time has long passed: the worker's scheduler process is gone (it dies on some
         # Redis errors, as the fault-injection suite showed after a Redis restart).
@@ -78,8 +84,9 @@ def reconcile(session: Session, redis: Redis, settings: Settings) -> int:
         .limit(BATCH)
     ).all()
     handled = 0
+    queued: dict[str, set[str]] = {}
     for comment in stale:
-        if not job_is_lost(redis, comment.id, settings):
+        if not job_is_lost(redis, comment.id, settings, queued):
             continue
         if comment.enqueue_count >= settings.max_enqueues:
             reasons = [

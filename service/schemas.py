@@ -52,15 +52,25 @@ email_validator.SPECIAL_USE_DOMAIN_NAMES.clear()
 # (schemathesis checks exactly that). Spelled out, not \s: Python and the schema's (ECMA) regex
 # disagree on what \s means.
 _SPACE_OR_CONTROL = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-HTTP_URL_PATTERN = rf"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\[\]@{_SPACE_OR_CONTROL}]+(?:[/?#][^{_SPACE_OR_CONTROL}]*)?$"
+HTTP_URL_PATTERN = (
+    rf"^[Hh][Tt][Tt][Pp][Ss]?://(?:\[[0-9A-Fa-f:.]+\](?::[0-9]*)?|[^/?#\[\]@{_SPACE_OR_CONTROL}]+)"
+    rf"(?:[/?#][^{_SPACE_OR_CONTROL}]*)?$"
+)
 NOT_BLANK_PATTERN = rf"[^{_SPACE_OR_CONTROL}]"
 
 
 def check_http_url(value: str | None) -> str | None:
     if value is None:
         return None
-    if not re.match(HTTP_URL_PATTERN, value):
+    if not re.fullmatch(HTTP_URL_PATTERN, value):
         raise ValueError("must be an http or https URL")
+    return value
+
+
+def check_not_blank(value: str) -> str:
+    """Control characters alone are as blank as spaces: the schema's pattern says so, and so do we."""
+    if not re.search(NOT_BLANK_PATTERN, value):
+        raise ValueError("must contain visible text")
     return value
 
 
@@ -81,7 +91,8 @@ def _text(min_length: int, max_length: int) -> Any:
         str,
         BeforeValidator(clean_text),
         StringConstraints(min_length=min_length, max_length=max_length),
-        Field(json_schema_extra={"pattern": NOT_BLANK_PATTERN}),  # blank or NUL-only text is refused
+        AfterValidator(check_not_blank),
+        Field(json_schema_extra={"pattern": NOT_BLANK_PATTERN}),
     ]
 
 

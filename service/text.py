@@ -10,6 +10,8 @@ ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\
 LETTER_LOOKALIKES = str.maketrans("аеорсухіјѕԁɡοαεικνρτυχ", "aeopcyxijsdgoaeikvptux")
 # Digits and symbols used as stand-ins for letters ("sh!t", "$cum", "1d10t").
 STAND_INS = str.maketrans("0134578@$!|", "oieastbasii")
+# The stand-ins that are never punctuation at the end of a word ("!" and "|" can be).
+LETTERLIKE_STAND_INS = str.maketrans("0134578@$", "oieastbas")
 _STAND_IN_BEFORE_WORD_CHAR = re.compile(r"[0134578@$!|](?=[^\W_])")
 
 
@@ -26,7 +28,7 @@ def fold(text: str) -> str:
 
 
 def foldings(text: str) -> set[str]:
-    """The readings a word filter must try.
+    """The readings a word filter must try (a few, each cheap).
 
     Mapping every stand-in alone is wrong for punctuation: "idiot!" would read "idioti" and slip past a
     filter for "idiot" (hypothesis found this). So the text is also read with no stand-ins mapped, and
@@ -34,7 +36,7 @@ def foldings(text: str) -> set[str]:
     """
     letters = fold_letters(text)
     inner = _STAND_IN_BEFORE_WORD_CHAR.sub(lambda m: m.group().translate(STAND_INS), letters)
-    return {letters, inner, letters.translate(STAND_INS)}
+    return {letters, inner, letters.translate(LETTERLIKE_STAND_INS), letters.translate(STAND_INS)}
 
 
 def matched_words(text: str, words: list[str]) -> list[str]:
@@ -42,10 +44,9 @@ def matched_words(text: str, words: list[str]) -> list[str]:
     readings = foldings(text)
     found = []
     for word in words:
-        target = fold_letters(word).strip()
-        if not target:
-            continue
-        pattern = re.compile(r"(?<![a-z0-9])" + re.escape(target) + r"(?![a-z0-9])")
-        if any(pattern.search(reading) for reading in readings):
+        # A listed "b1tch" or "a$$hole" stands for every spelling of its letters too.
+        targets = {t for t in (fold_letters(word).strip(), fold(word).strip()) if t}
+        patterns = [re.compile(r"(?<![a-z0-9])" + re.escape(t) + r"(?![a-z0-9])") for t in targets]
+        if any(p.search(reading) for p in patterns for reading in readings):
             found.append(word)
     return found

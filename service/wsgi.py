@@ -24,13 +24,15 @@ class SlowClientTimeoutWorker(ThreadWorker):  # type: ignore[misc]
     """
 
     def handle(self, conn: Any) -> Any:
-        initialize = conn.init
+        if not getattr(conn, "civility_deadline", False):  # once per connection, not per keep-alive request
+            initialize = conn.init
 
-        def init_with_deadline() -> None:
-            initialize()  # handle() made the socket blocking just before: give it a deadline instead
-            conn.sock.settimeout(CLIENT_TIMEOUT_SECONDS)
+            def init_with_deadline() -> None:
+                initialize()  # handle() made the socket blocking just before: give it a deadline instead
+                conn.sock.settimeout(CLIENT_TIMEOUT_SECONDS)
 
-        conn.init = init_with_deadline
+            conn.init = init_with_deadline
+            conn.civility_deadline = True
         return super().handle(conn)
 
 

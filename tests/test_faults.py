@@ -1,6 +1,7 @@
 """Fault injection under load, on loopback: a worker killed with SIGKILL, Redis restarted, the database
 cut off. Afterwards every accepted comment is decided exactly once, with exactly one decision event,
-and none was approved without being scored."""
+and none was approved without being scored. The database is cut through a TCP proxy, so that part runs
+on PostgreSQL (as CI runs it); SQLite is a file and cannot be cut off."""
 
 from __future__ import annotations
 

@@ -130,12 +130,8 @@ def test_packed_inference_matches_the_padded_transformer_forward(scorer):
     packed, packed_map = encoder.embed(texts, batch_size=3)
     encoder.packed = None
     padded, padded_map = encoder.embed(texts, batch_size=3)
-    by_text = {}
-    for row, text_index in enumerate(padded_map):
-        by_text.setdefault(text_index, []).append(padded[row])
-    assert sorted(packed_map) == sorted(padded_map)
-    for row, text_index in enumerate(packed_map):
-        assert any(torch.allclose(packed[row], other, atol=1e-5) for other in by_text[text_index])
+    assert packed_map == padded_map and len(packed_map) > len(texts)  # the long text has two windows
+    assert torch.allclose(packed, padded, atol=1e-5)
 
 
 def test_bf16_scores_stay_within_a_hundredth_of_fp32(scorer):

@@ -9,7 +9,7 @@ from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue
+from rq import Queue, Retry
 from rq.job import Job, JobStatus
 from rq.utils import now as rq_now
 from sqlalchemy import func, select, update
@@ -48,17 +48,28 @@ def score_comment(comment_id: str) -> dict[str, Any]:
     """
     rt = runtime.current()
     claimed = claim_waiting_jobs(rt.redis, rt.settings.score_batch_size - 1) if rt.redis is not None else []
+    if not claimed:
+        return score_comments([comment_id])[0]
     try:
         results = score_comments([comment_id] + [job.args[0] for job in claimed])
-    except BaseException:
-        for job in claimed:
-            job.delete()
-            enqueue_scoring(rt.redis, rt.settings, job.args[0])  # type: ignore[arg-type]
+    except Exception:
+        # One bad comment must not fail the others: put the claimed ones back as jobs of their own and
+        # score this job's comment alone, so a failure (and its retry) is charged to its own comment.
+        log.exception("event=batch_failed size=%d action=score_alone", len(claimed) + 1)
+        release(rt, claimed)
+        return score_comments([comment_id])[0]
+    except BaseException:  # a job timeout or shutdown: give the claimed comments back, then stop
+        release(rt, claimed)
         raise
     for job in claimed:
         job.delete()
-    first = results[0]
-    return first | ({"batch": len(results)} if claimed else {})
+    return results[0] | {"batch": len(results)}
+
+
+def release(rt: runtime.Runtime, claimed: list[Job]) -> None:
+    for job in claimed:
+        job.delete()
+        enqueue_scoring(rt.redis, rt.settings, job.args[0])  # type: ignore[arg-type]
 
 
 def claim_waiting_jobs(redis: Redis, limit: int) -> list[Job]:
@@ -100,7 +111,7 @@ def score_comments(comment_ids: list[str]) -> list[dict[str, Any]]:
             if recorded and labels_to_explain(decision.reasons, text_scores):
                 enqueue_explanation(rt, comment.id)
             outcomes[comment.id] = {"comment_id": comment.id, "status": decision.status, "recorded": bool(recorded)}
-            log.info("event=scored comment_id=%s status=%s recorded=%s", comment.id, decision.status, recorded)
+            log.info("event=scored comment_id=%s status=%s recorded=%s", comment.id, decision.status, bool(recorded))
     log.info(
         "event=scored_batch size=%d scored=%d score_ms=%.1f total_ms=%.1f",
         len(comment_ids),
@@ -190,6 +201,7 @@ def enqueue_explanation(rt: runtime.Runtime, comment_id: str) -> None:
             comment_id,
             job_id=keys.explain_job_id(comment_id),
             job_timeout=rt.settings.job_timeout_seconds,
+            retry=Retry(max=3, interval=[10, 60, 300]),
             result_ttl=600,
             failure_ttl=24 * 3600,
         )
