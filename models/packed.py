@@ -17,6 +17,12 @@ import torch.nn.functional as F
 ROWS_MULTIPLE = 256
 
 
+def rounded_rows(rows: int) -> int:
+    if rows >= ROWS_MULTIPLE:
+        return -(-rows // ROWS_MULTIPLE) * ROWS_MULTIPLE
+    return max(16, 1 << (rows - 1).bit_length())
+
+
 class PackedBert:
     """Mean-pooled embeddings from a Hugging Face `BertModel`'s weights, computed on packed tokens."""
 
@@ -42,11 +48,14 @@ class PackedBert:
     @torch.inference_mode()
     def embed(self, windows: list[list[int]]) -> torch.Tensor:
         """L2-normalised mean-pooled embeddings of token-id windows (any lengths, any order)."""
+        if not windows:
+            return torch.empty(0, int(self.model.config.hidden_size))
         lengths = [len(w) for w in windows]
         real = sum(lengths)
-        # Rows rounded up to a multiple of ROWS_MULTIPLE: the CPU kernels are built and cached per
-        # matrix shape, and one shape per exact token count grew a worker past 1.4 GB in 4,000 comments.
-        filler = -real % ROWS_MULTIPLE
+        # Rows rounded up to a power of two, then to a multiple of ROWS_MULTIPLE: the CPU kernels are
+        # built and cached per matrix shape, and one shape per exact token count grew a worker past
+        # 1.4 GB in 4,000 comments; a few shapes keep it flat without padding one comment to 256 rows.
+        filler = rounded_rows(real) - real
         ids = torch.tensor([token for window in windows for token in window] + [0] * filler)
         positions = torch.cat([torch.arange(n) for n in lengths] + [torch.zeros(filler, dtype=torch.long)])
         emb = self.model.embeddings
