@@ -25,12 +25,12 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 from redis import Redis
 from scoring import corpus  # bench/ is the script's directory, so its sibling imports as a module
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from service.config import normalize_database_url
 from service.db import Database
@@ -220,6 +220,10 @@ def run_phase(service: Service, rate: float, seconds: float, seed: int, tmp: Pat
     return [json.loads(line) for line in out.read_text().splitlines() if line]
 
 
+def aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 def wait_decided(db: Database, ids: list[str], timeout: float) -> dict[str, float]:
     """Wait until every id is decided (or the timeout); returns decided_at as epoch seconds per id."""
     deadline = time.time() + timeout
@@ -235,7 +239,7 @@ def wait_decided(db: Database, ids: list[str], timeout: float) -> dict[str, floa
             rows = session.execute(
                 select(Comment.id, Comment.decided_at).where(Comment.id.in_(ids[start : start + 500]))
             ).all()
-            decided.update({cid: at.replace(tzinfo=UTC).timestamp() for cid, at in rows if at is not None})
+            decided.update({cid: aware(at).timestamp() for cid, at in rows if at is not None})
     return decided
 
 
@@ -249,8 +253,12 @@ def variant(name: str, database_url: str | None, args: argparse.Namespace, port:
             service.wait_ready()
             db = Database(normalize_database_url(database_url or f"sqlite:///{data_dir / 'civility.db'}"))
             with db.session() as session:  # the bench offers far more than a real site's default limits allow
-                unlimited = {"submissions_per_minute": 10**7, "submissions_per_ip_per_minute": 10**7}
-                session.execute(update(Site).values(policy=unlimited))
+                for site in session.scalars(select(Site)):
+                    site.policy = {
+                        **site.policy,
+                        "submissions_per_minute": 10**7,
+                        "submissions_per_ip_per_minute": 10**7,
+                    }
                 session.commit()
             redis_url = running_url(data_dir)
             assert redis_url, "embedded Redis URL not found"
@@ -285,6 +293,16 @@ def variant(name: str, database_url: str | None, args: argparse.Namespace, port:
                 f"({len(burst)} POSTs, {len(burst_ok)} accepted, API p99 {percentile(burst_api, 0.99):.0f} ms); "
                 f"all {len(burst_decided)} decided {last_decided - first_due:.1f}s after the first was due: "
                 f"{sustained:.1f} decided comments/s sustained",
+                flush=True,
+            )
+            # Spans for held comments come after the decisions, from the explain queue: report when it drains.
+            redis = Redis.from_url(redis_url)
+            deadline = time.time() + 120
+            while redis.llen("rq:queue:explain") and time.time() < deadline:
+                time.sleep(0.5)
+            print(
+                f"[{name}] explain queue (spans for held comments) drained {time.time() - first_due:.1f}s after the "
+                f"burst's first POST was due",
                 flush=True,
             )
             sampler.stop.set()
