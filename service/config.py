@@ -36,6 +36,8 @@ class Settings:
     job_timeout_seconds: int = 30
     # Waiting comments a scoring job takes along into one model batch (1 = no batching).
     score_batch_size: int = 32
+    # ...and at most this many characters of comment text in one batch (its job timeout covers it all).
+    score_batch_chars: int = 100_000
     # Threads torch uses in a worker; 0 = torch's default (one per core).
     torch_threads: int = 0
     retry_intervals: tuple[int, ...] = (2, 10, 30)
@@ -62,6 +64,7 @@ class Settings:
             reconcile_interval_seconds=float(env.get("CIVILITY_RECONCILE_INTERVAL_SECONDS", 10)),
             job_timeout_seconds=int(env.get("CIVILITY_JOB_TIMEOUT_SECONDS", 30)),
             score_batch_size=max(1, int(env.get("CIVILITY_SCORE_BATCH_SIZE", 32))),
+            score_batch_chars=max(1, int(env.get("CIVILITY_SCORE_BATCH_CHARS", 100_000))),
             torch_threads=max(0, int(env.get("CIVILITY_TORCH_THREADS", 0))),
             retry_intervals=_ints(env.get("CIVILITY_RETRY_INTERVALS", "2,10,30")),
             max_enqueues=int(env.get("CIVILITY_MAX_ENQUEUES", 5)),

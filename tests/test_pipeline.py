@@ -298,3 +298,16 @@ def test_first_comments_are_premoderated_until_one_is_approved(client, make_site
     drain()
     assert fetch(client, key, second)["status"] == "approved"
     assert fetch(client, key, stranger)["status"] == "held"
+
+
+def test_a_batch_is_bounded_by_its_text_as_well_as_its_count(client, make_site, drain, settings, redis, db):
+    site, key = make_site()
+    long_body = "The council should publish every line of the budget before the vote. " * 120  # ~8,400 chars
+    ids = [submit(client, key, f"{long_body} ({n})", author_ip=f"203.0.113.{n}") for n in range(6)]
+    drain(replace(settings, score_batch_size=32, score_batch_chars=20_000))
+
+    finished = Queue(keys.QUEUE_MODERATION, connection=redis).finished_job_registry.get_job_ids()
+    assert len(finished) == 3  # two comments per batch fit in 20,000 characters, not six
+    for comment_id in ids:
+        assert fetch(client, key, comment_id)["status"] in ("approved", "held")
+        assert [e.action for e in decision_events(db, comment_id)] == ["decide"]

@@ -48,6 +48,7 @@ def score_comment(comment_id: str) -> dict[str, Any]:
     """
     rt = runtime.current()
     claimed = claim_waiting_jobs(rt.redis, rt.settings.score_batch_size - 1) if rt.redis is not None else []
+    claimed = within_text_budget(rt, comment_id, claimed)
     if not claimed:
         return score_comments([comment_id])[0]
     try:
@@ -64,6 +65,33 @@ def score_comment(comment_id: str) -> dict[str, Any]:
     for job in claimed:
         job.delete()
     return results[0] | {"batch": len(results)}
+
+
+def within_text_budget(rt: runtime.Runtime, comment_id: str, claimed: list[Job]) -> list[Job]:
+    """Keep claimed jobs while the batch's text stays within `score_batch_chars`; the rest go back to
+    the front of the queue, in order. The job timeout covers the whole batch, and 32 comments of
+    10,000 characters are some 2,200 passages: the budget bounds a batch by its cost, not its count."""
+    if not claimed:
+        return claimed
+    ids = [comment_id] + [job.args[0] for job in claimed]
+    with rt.db.session() as session:
+        sizes: dict[str, int] = dict(
+            session.execute(select(Comment.id, func.length(Comment.body)).where(Comment.id.in_(ids))).all()
+        )
+    total = sizes.get(comment_id, 0)
+    for kept, job in enumerate(claimed):
+        total += sizes.get(job.args[0], 0)
+        if total > rt.settings.score_batch_chars:
+            give_back(rt, claimed[kept:])
+            return claimed[:kept]
+    return claimed
+
+
+def give_back(rt: runtime.Runtime, jobs: list[Job]) -> None:
+    moderation = Queue(keys.QUEUE_MODERATION, connection=rt.redis)
+    for job in reversed(jobs):
+        job.set_status(JobStatus.QUEUED)
+        moderation.push_job_id(job.id, at_front=True)
 
 
 def release(rt: runtime.Runtime, claimed: list[Job]) -> None:
