@@ -8,7 +8,7 @@ QUEUE_WEBHOOKS = "webhooks"
 QUEUE_EXPLAIN = "explain"
 # Listed in priority order: a worker drains synchronous requests before the backlog, and decides
 # comments before it computes the spans that explain held ones (the costliest step, ~60% of a
-# worker's time under a burst when done inline), so a burst delays explanations, not decisions.
+# worker's time at 100 comments/s when done inline), so a burst delays explanations, not decisions.
 WORKER_QUEUES = (QUEUE_REALTIME, QUEUE_MODERATION, QUEUE_WEBHOOKS, QUEUE_EXPLAIN)
 
 RECONCILE_LOCK = PREFIX + "lock:reconcile"
