@@ -88,6 +88,7 @@ def within_text_budget(rt: runtime.Runtime, comment_id: str, claimed: list[Job])
 
 
 def give_back(rt: runtime.Runtime, jobs: list[Job]) -> None:
+    """Return untouched claimed jobs to the front of the queue, in order, as they were."""
     moderation = Queue(keys.QUEUE_MODERATION, connection=rt.redis)
     for job in reversed(jobs):
         job.set_status(JobStatus.QUEUED)
@@ -95,6 +96,7 @@ def give_back(rt: runtime.Runtime, jobs: list[Job]) -> None:
 
 
 def release(rt: runtime.Runtime, claimed: list[Job]) -> None:
+    """Re-create claimed jobs after a failed batch: fresh jobs with their own retries, at the queue's end."""
     for job in claimed:
         job.delete()
         enqueue_scoring(rt.redis, rt.settings, job.args[0])  # type: ignore[arg-type]
