@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from service.app import services
 from service.errors import ApiError
-from service.ratelimit import hit
+from service.ratelimit import hit_all
 from service.schemas import CommentAccepted, CommentIn, CommentOut, CommentPage, ListQuery, PublicComment, validate
 from service.sites import authenticate
 from service.submit import submit_comment
@@ -63,9 +63,8 @@ def limit_submissions(data: CommentIn) -> None:
     if data.author_ip:
         per_ip = int((g.site.policy or {}).get("submissions_per_ip_per_minute", AUTHOR_IP_SUBMISSIONS_PER_MINUTE))
         scopes.append((f"submit:ip:{g.site.id}:{data.author_ip}", per_ip))
-    for scope, limit in scopes:
-        if wait := hit(svc.redis, scope, limit):
-            raise ApiError(429, "rate_limited", "too many comments; retry later", headers={"Retry-After": str(wait)})
+    if wait := hit_all(svc.redis, scopes):
+        raise ApiError(429, "rate_limited", "too many comments; retry later", headers={"Retry-After": str(wait)})
 
 
 @api.post("/comments")

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from service.tables import APPROVED, HELD, PENDING, REJECTED, Comment, ModerationEvent, Site, utcnow
+from service.tables import APPROVED, HELD, PENDING, REJECTED, Comment, ModerationEvent, Site, WebhookDelivery, utcnow
 from service.webhooks import add_delivery
 
 MODERATOR_TARGETS = (APPROVED, REJECTED)
@@ -28,6 +29,18 @@ class Recorded:
         return self.ok
 
 
+@dataclass(frozen=True)
+class AutomaticDecision:
+    """One pending comment's decision, as `record_automatic_decisions` takes it."""
+
+    comment: Comment
+    status: str
+    reasons: list[dict[str, Any]]
+    scores: dict[str, float] | None
+    model_version: str | None
+    actor: str
+
+
 def _transition(
     session: Session,
     comment: Comment,
@@ -40,38 +53,127 @@ def _transition(
     scores: dict[str, float] | None = None,
     model_version: str | None = None,
 ) -> Recorded:
-    """Move `comment` from `from_status` only; a concurrent change makes this a no-op (returns not ok).
+    """Move `comment` from `from_status` only, and commit; a concurrent change makes this a no-op.
 
     The conditional UPDATE is what makes a comment decided exactly once even when two workers score
     it, or two moderators click at once: the loser updates no row.
     """
-    now = utcnow()
-    values: dict[str, Any] = {"status": to_status, "reasons": reasons, "decided_at": now}
-    if action == "decide":
-        values |= {"scores": scores, "model_version": model_version}
+    values = _new_values(to_status, reasons, scores, model_version, action)
     result = session.execute(
-        update(Comment).where(Comment.id == comment.id, Comment.status == from_status).values(**values)
+        update(Comment).where(Comment.id == comment.id, Comment.status == from_status).values(**values),
+        # The row is set below from `values`: matching the statement against every loaded object (the
+        # default) and reloading the row would only add work while the write lock is held.
+        execution_options={"synchronize_session": False},
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         return Recorded(False)
+    site = session.get(Site, comment.site_id)
+    event, delivery = _record_written(
+        session, comment, site, values, from_status=from_status, action=action, actor=actor
+    )
+    session.commit()
+    return Recorded(True, delivery.id if delivery else None, event.id)
+
+
+def _new_values(
+    to_status: str,
+    reasons: list[dict[str, Any]],
+    scores: dict[str, float] | None,
+    model_version: str | None,
+    action: str,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {"status": to_status, "reasons": reasons, "decided_at": utcnow()}
+    if action == "decide":
+        values |= {"scores": scores, "model_version": model_version}
+    return values
+
+
+def _record_written(
+    session: Session,
+    comment: Comment,
+    site: Site | None,
+    values: dict[str, Any],
+    *,
+    from_status: str,
+    action: str,
+    actor: str,
+) -> tuple[ModerationEvent, WebhookDelivery | None]:
+    """After the row was updated to `values`: the loaded comment, its audit event and its delivery (added,
+    not committed)."""
+    for column, value in values.items():
+        set_committed_value(comment, column, value)
     event = ModerationEvent(
         comment_id=comment.id,
         site_id=comment.site_id,
         actor=actor,
         action=action,
         from_status=from_status,
-        to_status=to_status,
-        reasons=reasons,
-        scores=scores if action == "decide" else comment.scores,
-        model_version=model_version if action == "decide" else comment.model_version,
-        created_at=now,
+        to_status=values["status"],
+        reasons=values["reasons"],
+        scores=comment.scores,
+        model_version=comment.model_version,
+        created_at=values["decided_at"],
     )
     session.add(event)
-    session.refresh(comment)
-    delivery = add_delivery(session, session.get(Site, comment.site_id), comment, actor)
+    delivery = add_delivery(session, site, comment, actor)
+    return event, delivery
+
+
+_DECIDE_PENDING = (
+    update(Comment.__table__)  # type: ignore[arg-type]
+    .where(Comment.__table__.c.id == bindparam("comment_id"), Comment.__table__.c.status == PENDING)
+    .values(
+        {
+            column: bindparam(f"new_{column}", type_=Comment.__table__.c[column].type)
+            for column in ("status", "reasons", "decided_at", "scores", "model_version")
+        }
+    )
+)
+
+
+def record_automatic_decisions(session: Session, decisions: list[AutomaticDecision]) -> list[Recorded]:
+    """Decide a batch of pending comments in one transaction and one UPDATE statement (executemany).
+
+    On SQLite every writer waits while one holds the write lock, and the API's POSTs are writers: the
+    batch's write phase must be short. One commit instead of one per comment, and no per-comment ORM
+    statement, took 32 decisions from 44 ms to a few. If the rows updated fall short of the batch, some
+    comment was decided meanwhile (by a moderator, or a rescoring): the batch is rolled back and
+    recorded comment by comment, where the conditional UPDATE tells which one lost.
+    """
+    if not decisions:
+        return []
+    values = [_new_values(d.status, d.reasons, d.scores, d.model_version, "decide") for d in decisions]
+    params = [
+        {f"new_{column}": value for column, value in row.items()} | {"comment_id": d.comment.id}
+        for d, row in zip(decisions, values, strict=True)
+    ]
+    # In id order, so two overlapping batches lock their rows in the same order and cannot deadlock.
+    result = session.connection().execute(_DECIDE_PENDING, sorted(params, key=lambda row: row["comment_id"]))
+    if result.rowcount != len(decisions):
+        session.rollback()
+        return [
+            record_automatic_decision(
+                session,
+                d.comment,
+                status=d.status,
+                reasons=d.reasons,
+                scores=d.scores,
+                model_version=d.model_version,
+                actor=d.actor,
+            )
+            for d in decisions
+        ]
+    # Held here: the session keeps loaded objects only while something refers to them.
+    sites = {site_id: session.get(Site, site_id) for site_id in {d.comment.site_id for d in decisions}}
+    written = [
+        _record_written(
+            session, d.comment, sites[d.comment.site_id], row, from_status=PENDING, action="decide", actor=d.actor
+        )
+        for d, row in zip(decisions, values, strict=True)
+    ]
     session.commit()
-    return Recorded(True, delivery.id if delivery else None, event.id)
+    return [Recorded(True, delivery.id if delivery else None, event.id) for event, delivery in written]
 
 
 def record_automatic_decision(

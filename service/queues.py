@@ -27,10 +27,16 @@ def fetch_job(redis: Redis, job_id: str) -> Job | None:
         return None
 
 
-def enqueue_scoring(redis: Redis, settings: Settings, comment_id: str, *, replace_live: bool = False) -> Job:
-    """Enqueue `score_comment`; a live job for the comment is kept unless `replace_live`."""
+def enqueue_scoring(
+    redis: Redis, settings: Settings, comment_id: str, *, replace_live: bool = False, new_comment: bool = False
+) -> Job:
+    """Enqueue `score_comment`; a live job for the comment is kept unless `replace_live`.
+
+    `new_comment` says the comment was just created, so no job for it can exist: the look-up is skipped and
+    the job is written in one round trip, which is most of what a POST spends in Redis.
+    """
     job_id = keys.score_job_id(comment_id)
-    existing = fetch_job(redis, job_id)
+    existing = None if new_comment else fetch_job(redis, job_id)
     if existing is not None:
         status = existing.get_status(refresh=False)
         if status in LIVE_STATUSES and not replace_live:
@@ -46,7 +52,8 @@ def enqueue_scoring(redis: Redis, settings: Settings, comment_id: str, *, replac
         if settings.retry_intervals
         else None
     )
-    return queue(redis, keys.QUEUE_MODERATION).enqueue(
+    pipe = redis.pipeline()
+    job = queue(redis, keys.QUEUE_MODERATION).enqueue(
         SCORE_JOB,
         comment_id,
         job_id=job_id,
@@ -55,4 +62,7 @@ def enqueue_scoring(redis: Redis, settings: Settings, comment_id: str, *, replac
         job_timeout=settings.job_timeout_seconds,
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
+        pipeline=pipe,
     )
+    pipe.execute()
+    return job

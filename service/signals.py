@@ -91,17 +91,30 @@ def link_signals(body: str, author_url: str | None, author_email: str | None) ->
 
 def repeat_signal(redis: Redis, body: str, comment_id: str) -> Signal | None:
     """Count this text's skeleton across all sites for a day; a comment counts once even if rescored."""
-    reduced = skeleton(body)
-    if len(reduced.split()) < REPEAT_MIN_WORDS:
-        return None
-    digest = hashlib.sha256(reduced.encode()).hexdigest()[:32]
-    key = keys.repeated_text_key(digest)
-    pipe = redis.pipeline()
-    # A HyperLogLog: constant memory under a spam wave, and adding the same comment twice counts once.
-    pipe.pfadd(key, comment_id)
-    pipe.expire(key, REPEAT_WINDOW_SECONDS)
-    pipe.pfcount(key)
-    seen = int(pipe.execute()[2]) - 1
+    return repeat_signals(redis, [(body, comment_id)])[0]
+
+
+def repeat_signals(redis: Redis, comments: list[tuple[str, str]]) -> list[Signal | None]:
+    """`repeat_signal` for each (body, comment_id), in one round trip; in order, so a text repeated within
+    the batch counts its earlier copies."""
+    pipe = redis.pipeline(transaction=False)
+    counted = []
+    for body, comment_id in comments:
+        reduced = skeleton(body)
+        if len(reduced.split()) < REPEAT_MIN_WORDS:
+            counted.append(False)
+            continue
+        key = keys.repeated_text_key(hashlib.sha256(reduced.encode()).hexdigest()[:32])
+        # A HyperLogLog: constant memory under a spam wave, and adding the same comment twice counts once.
+        pipe.pfadd(key, comment_id)
+        pipe.expire(key, REPEAT_WINDOW_SECONDS)
+        pipe.pfcount(key)
+        counted.append(True)
+    replies = iter(pipe.execute()[2::3] if any(counted) else [])
+    return [repeat_signal_of(int(next(replies)) - 1) if was_counted else None for was_counted in counted]
+
+
+def repeat_signal_of(seen: int) -> Signal | None:
     if seen >= 4:
         return Signal("repeated_often", WEIGHTS["repeated_often"], f"seen {seen} times before")
     if seen >= 1:

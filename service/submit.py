@@ -41,7 +41,7 @@ def submit_comment(
             return existing, False
         raise
     try:
-        enqueue_scoring(redis, settings, comment.id)
+        enqueue_scoring(redis, settings, comment.id, new_comment=True)
     except Exception:
         # The comment is safe in the database; the reconciler enqueues it once Redis is back.
         log.exception("event=enqueue_failed comment_id=%s", comment.id)

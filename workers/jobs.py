@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service import histograms, keys, signals
-from service.decisions import Recorded, record_automatic_decision
+from service.decisions import AutomaticDecision, record_automatic_decision, record_automatic_decisions
 from service.policy import CommentFacts, Decision, decide
 from service.queues import enqueue_scoring, fetch_job
 from service.tables import APPROVED, HELD, PENDING, Comment, Site, WebhookDelivery, utcnow
@@ -122,26 +122,36 @@ def claim_waiting_jobs(redis: Redis, limit: int) -> list[Job]:
 
 
 def score_comments(comment_ids: list[str]) -> list[dict[str, Any]]:
-    """Score comments in one model batch, apply each one's site policy, record each decision."""
+    """Score comments in one model batch, apply each one's site policy, record the decisions in one
+    transaction, then notify and queue explanations (only what was committed)."""
     rt = runtime.current()
     scorer = rt.scorer()
     started = time.perf_counter()
     with rt.db.session() as session:
-        comments = [session.get(Comment, comment_id) for comment_id in comment_ids]
+        loaded = {c.id: c for c in session.scalars(select(Comment).where(Comment.id.in_(comment_ids)))}
+        comments = [loaded.get(comment_id) for comment_id in comment_ids]
         todo = [c for c in comments if c is not None and c.status == PENDING]
         all_scores = scorer.score([c.body for c in todo]) if todo else []
         scored_ms = (time.perf_counter() - started) * 1000
         if todo:
             histograms.observe(rt.redis, histograms.SCORING_SECONDS, scored_ms / 1000)
             histograms.observe(rt.redis, histograms.SCORING_BATCH_SIZE, len(todo))
-        outcomes: dict[str, dict[str, Any]] = {}
-        for comment, text_scores in zip(todo, all_scores, strict=True):
-            decision, recorded = decide_and_record(rt, session, scorer, comment, text_scores)
-            notify(rt.redis, rt.settings, recorded.delivery_id)
-            if recorded and labels_to_explain(decision.reasons, text_scores):
-                enqueue_explanation(rt, comment.id)
-            outcomes[comment.id] = {"comment_id": comment.id, "status": decision.status, "recorded": bool(recorded)}
-            log.info("event=scored comment_id=%s status=%s recorded=%s", comment.id, decision.status, bool(recorded))
+        repeats = signals.repeat_signals(rt.redis, [(c.body, c.id) for c in todo]) if rt.redis else [None] * len(todo)
+        # Held here: the session keeps loaded objects only while something refers to them.
+        sites = {site_id: session.get(Site, site_id) for site_id in {c.site_id for c in todo}}
+        decisions = [
+            decide_one(session, scorer, comment, sites[comment.site_id], text_scores, repeat)
+            for comment, text_scores, repeat in zip(todo, all_scores, repeats, strict=True)
+        ]
+        recorded = record_automatic_decisions(session, decisions)
+    outcomes: dict[str, dict[str, Any]] = {}
+    for decision, text_scores, written in zip(decisions, all_scores, recorded, strict=True):
+        comment_id = decision.comment.id
+        notify(rt.redis, rt.settings, written.delivery_id)
+        if written and labels_to_explain(decision.reasons, text_scores):
+            enqueue_explanation(rt, comment_id)
+        outcomes[comment_id] = {"comment_id": comment_id, "status": decision.status, "recorded": bool(written)}
+        log.info("event=scored comment_id=%s status=%s recorded=%s", comment_id, decision.status, bool(written))
     log.info(
         "event=scored_batch size=%d scored=%d score_ms=%.1f total_ms=%.1f",
         len(comment_ids),
@@ -155,25 +165,27 @@ def score_comments(comment_ids: list[str]) -> list[dict[str, Any]]:
     ]
 
 
-def decide_and_record(
-    rt: runtime.Runtime, session: Session, scorer: Any, comment: Comment, text_scores: dict[str, float]
-) -> tuple[Decision, Recorded]:
-    """Fold in metadata signals, apply the site's policy, explain what fired, record the decision."""
-    site = session.get(Site, comment.site_id)
-    scores, spam_evidence = with_spam_signals(rt, comment, text_scores)
+def decide_one(
+    session: Session,
+    scorer: Any,
+    comment: Comment,
+    site: Site | None,
+    text_scores: dict[str, float],
+    repeat: signals.Signal | None,
+) -> AutomaticDecision:
+    """Fold in metadata signals, apply the site's policy, and say which rule fired and why."""
+    scores, spam_evidence = with_spam_signals(comment, text_scores, repeat)
     policy = site.policy if site else None
     decision = decide(scores, policy, facts_of(session, comment, policy or {}))
     attach_spam_evidence(decision, scores, spam_evidence)
-    recorded = record_automatic_decision(
-        session,
-        comment,
+    return AutomaticDecision(
+        comment=comment,
         status=decision.status,
         reasons=decision.reasons,
         scores=scores,
         model_version=scorer.version,
         actor=f"model:{scorer.version}",
     )
-    return decision, recorded
 
 
 def facts_of(session: Session, comment: Comment, policy: dict[str, Any]) -> CommentFacts:
@@ -200,10 +212,12 @@ def score_text(text: str, span_labels: list[str]) -> dict[str, Any]:
     return {"scores": scores, "spans": spans, "model_version": scorer.version}
 
 
-def with_spam_signals(rt: runtime.Runtime, comment: Comment, text_scores: dict[str, float]) -> tuple[dict, dict]:
+def with_spam_signals(
+    comment: Comment, text_scores: dict[str, float], repeat: signals.Signal | None
+) -> tuple[dict, dict]:
     """Fold link, author and repetition signals into the spam score; returns scores and the evidence."""
     found = signals.link_signals(comment.body, comment.author_url, comment.author_email)
-    if rt.redis is not None and (repeat := signals.repeat_signal(rt.redis, comment.body, comment.id)):
+    if repeat is not None:
         found.append(repeat)
     if "spam" not in text_scores or not found:
         return text_scores, {}
