@@ -7,15 +7,18 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from rq import Queue
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from models.scorer import ARTIFACTS_DIR, DEFAULT_VERSION, HEADS_FILE
 from service import keys
 from service.app import create_app
+from service.decisions import AutomaticDecision, record_automatic_decisions, record_moderator_decision
 from service.queues import enqueue_scoring
 from service.reconcile import reconcile
-from service.tables import Comment, ModerationEvent
+from service.tables import Comment, ModerationEvent, Site, WebhookDelivery
 from tests.conftest import auth, comment_payload
 
 CLEAN = "Thanks for the thorough reporting on the council vote. I hope the new park opens before summer."
@@ -311,3 +314,77 @@ def test_a_batch_is_bounded_by_its_text_as_well_as_its_count(client, make_site, 
     for comment_id in ids:
         assert fetch(client, key, comment_id)["status"] in ("approved", "held")
         assert [e.action for e in decision_events(db, comment_id)] == ["decide"]
+
+
+def test_a_batch_recorded_after_a_moderator_decided_one_of_its_comments_keeps_the_moderators_decision(
+    client, make_site, db
+):
+    site, key = make_site()
+    with db.session() as session:
+        session.get(Site, site.id).webhook_url = "https://news.example/hooks/civility"
+        session.commit()
+    ids = [submit(client, key, f"{CLEAN} ({n})") for n in range(4)]
+    with db.session() as worker_session, db.session() as moderator_session:
+        # The worker loaded the batch; then, before it records, a moderator approves the third comment.
+        loaded = [worker_session.get(Comment, comment_id) for comment_id in ids]
+        approved = record_moderator_decision(
+            moderator_session,
+            moderator_session.get(Comment, ids[2]),
+            moderator="ana",
+            to_status="approved",
+            reason_code=None,
+        )
+        assert approved
+        decisions = [
+            AutomaticDecision(
+                comment=comment,
+                status="held",
+                reasons=[{"code": "toxicity", "rule": "label_threshold", "score": 0.9}],
+                scores={"toxicity": 0.9},
+                model_version="v-test",
+                actor="model:v-test",
+            )
+            for comment in loaded
+        ]
+        recorded = record_automatic_decisions(worker_session, decisions)
+
+    assert [bool(r) for r in recorded] == [True, True, False, True]
+    assert all(r.delivery_id is not None and r.event_id is not None for r in recorded if r)
+    for n, comment_id in enumerate(ids):
+        result = fetch(client, key, comment_id)
+        events = decision_events(db, comment_id)
+        if n == 2:
+            assert result["status"] == "approved"
+            assert [(e.action, e.actor) for e in events] == [("approve", "moderator:ana")]
+        else:
+            assert result["status"] == "held"
+            assert result["model_version"] == "v-test"
+            assert [(e.action, e.actor, e.model_version) for e in events] == [("decide", "model:v-test", "v-test")]
+    with db.session() as session:
+        deliveries = session.scalars(select(WebhookDelivery).where(WebhookDelivery.site_id == site.id)).all()
+        assert sorted(d.comment_id for d in deliveries) == sorted(ids)  # one per decision, the moderator's too
+        assert {d.payload["comment"]["status"] for d in deliveries if d.comment_id != ids[2]} == {"held"}
+
+
+def test_a_batch_of_decisions_is_one_transaction(client, make_site, db):
+    site, key = make_site()
+    ids = [submit(client, key, f"{CLEAN} ({n})") for n in range(3)]
+    with db.session() as session:
+        decisions = [
+            AutomaticDecision(
+                comment=session.get(Comment, comment_id),
+                status="approved",
+                reasons=[],
+                scores={"toxicity": 0.01},
+                model_version="v-test",
+                actor="model:v-test",
+            )
+            for comment_id in ids
+        ]
+        # An audit event that cannot be written (its comment does not exist) must take the batch down with it.
+        session.add(ModerationEvent(comment_id="no-such-comment", site_id=site.id, actor="x", action="decide"))
+        with pytest.raises(IntegrityError):
+            record_automatic_decisions(session, decisions)
+    for comment_id in ids:
+        assert fetch(client, key, comment_id)["status"] == "pending"
+        assert decision_events(db, comment_id) == []
