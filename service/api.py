@@ -10,10 +10,9 @@ from sqlalchemy import func, select
 
 from service.app import services
 from service.errors import ApiError
-from service.ratelimit import hit_all
 from service.schemas import CommentAccepted, CommentIn, CommentOut, CommentPage, ListQuery, PublicComment, validate
 from service.sites import authenticate
-from service.submit import submit_comment
+from service.submit import submission_wait, submit_comment
 from service.tables import Comment
 
 api = Blueprint("api", __name__, url_prefix="/v1")
@@ -51,19 +50,8 @@ def dump(model: Any) -> dict[str, Any]:
     return model.model_dump(mode="json")  # type: ignore[no-any-return]
 
 
-SITE_SUBMISSIONS_PER_MINUTE = 600
-AUTHOR_IP_SUBMISSIONS_PER_MINUTE = 10
-
-
 def limit_submissions(data: CommentIn) -> None:
-    """Per site and per reader IP, in Redis, so every API process shares the counts."""
-    svc = services()
-    per_site = int((g.site.policy or {}).get("submissions_per_minute", SITE_SUBMISSIONS_PER_MINUTE))
-    scopes = [(f"submit:site:{g.site.id}", per_site)]
-    if data.author_ip:
-        per_ip = int((g.site.policy or {}).get("submissions_per_ip_per_minute", AUTHOR_IP_SUBMISSIONS_PER_MINUTE))
-        scopes.append((f"submit:ip:{g.site.id}:{data.author_ip}", per_ip))
-    if wait := hit_all(svc.redis, scopes):
+    if wait := submission_wait(services().redis, g.site, data.author_ip):
         raise ApiError(429, "rate_limited", "too many comments; retry later", headers={"Retry-After": str(wait)})
 
 

@@ -16,7 +16,7 @@ from service.app import services
 from service.errors import ApiError
 from service.schemas import CommentIn, validate
 from service.sites import site_by_name
-from service.submit import submit_comment
+from service.submit import submission_wait, submit_comment
 from service.tables import APPROVED, Comment
 
 demo = Blueprint("demo", __name__, url_prefix="/demo", template_folder="templates")
@@ -54,12 +54,19 @@ def post_comment() -> Any:
         site = site_by_name(db_session, DEMO_SITE)
         if site is None:
             return redirect(url_for("demo.article"))
+        article = {"article_id": ARTICLE_ID, "article_title": "Riverside park opens", "author_ip": request.remote_addr}
         try:
-            data = validate(CommentIn, form | {"article_id": ARTICLE_ID, "article_title": "Riverside park opens"})
+            data = validate(CommentIn, form | article)
         except ApiError as error:
             return render_template(
                 "demo.html", approved=[], mine=None, site_missing=False, errors=error.fields or {}, form=form
             ), 422
+        if wait := submission_wait(svc.redis, site, data.author_ip):
+            # The same limits as the API: the demo form is a public page and must not be an open door.
+            page = render_template(
+                "demo.html", approved=[], mine=None, site_missing=False, errors={}, form=form, retry_after=wait
+            )
+            return page, 429, {"Retry-After": str(wait)}
         comment, _ = submit_comment(db_session, svc.redis, svc.settings, site, data)
         session["demo_comment"] = comment.id
     return redirect(url_for("demo.article") + "#comments")

@@ -11,10 +11,24 @@ from sqlalchemy.orm import Session
 
 from service.config import Settings
 from service.queues import enqueue_scoring
+from service.ratelimit import hit_all
 from service.schemas import CommentIn
 from service.tables import Comment, Site
 
 log = logging.getLogger(__name__)
+SITE_SUBMISSIONS_PER_MINUTE = 600
+AUTHOR_IP_SUBMISSIONS_PER_MINUTE = 10
+
+
+def submission_wait(redis: Redis, site: Site, author_ip: str | None) -> int:
+    """Count a submission per site and per reader IP, in Redis so every API process shares the counts;
+    returns 0 if it may go on, else the seconds to wait. The site's policy can change either limit."""
+    policy = site.policy or {}
+    limits = [(f"submit:site:{site.id}", int(policy.get("submissions_per_minute", SITE_SUBMISSIONS_PER_MINUTE)))]
+    if author_ip:
+        per_ip = int(policy.get("submissions_per_ip_per_minute", AUTHOR_IP_SUBMISSIONS_PER_MINUTE))
+        limits.append((f"submit:ip:{site.id}:{author_ip}", per_ip))
+    return hit_all(redis, limits)
 
 
 def find_by_external_id(session: Session, site_id: int, external_id: str) -> Comment | None:

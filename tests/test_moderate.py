@@ -252,6 +252,24 @@ def test_the_demo_article_takes_a_comment_and_shows_it_awaiting_moderation(clien
     assert invalid.status_code == 422
 
 
+def test_the_demo_form_is_rate_limited_per_reader_and_keeps_the_rejected_comment(client, db, make_site):
+    make_site("demo", submissions_per_ip_per_minute=2)
+    form = {"body": "Third thought on the park.", "author_name": "Ann", "author_email": "ann@example.org"}
+    for n in range(2):
+        assert client.post("/demo/comments", data=form | {"body": f"Thought {n} on the park."}).status_code == 302
+    refused = client.post("/demo/comments", data=form)
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    page = refused.get_data(as_text=True)
+    assert "Too many comments" in page and "Third thought on the park." in page  # nothing the reader typed is lost
+    with db.session() as session:
+        stored = session.scalars(select(Comment.body).where(Comment.article_id == "demo-riverside-park")).all()
+    assert sorted(stored) == ["Thought 0 on the park.", "Thought 1 on the park."]
+    with db.session() as session:
+        ips = set(session.scalars(select(Comment.author_ip).where(Comment.article_id == "demo-riverside-park")))
+    assert ips == {"127.0.0.1"}  # the reader's address is recorded like an API submission's
+
+
 def test_a_delivery_whose_enqueue_was_lost_is_enqueued_by_the_reconciler(client, make_site, db, drain, redis, settings):
     from dataclasses import replace
 
