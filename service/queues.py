@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Callback, Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -10,8 +13,11 @@ from rq.job import Job, JobStatus
 from service import keys
 from service.config import Settings
 
+log = logging.getLogger(__name__)
+
 SCORE_JOB = "workers.jobs.score_comment"
 SCORE_FAILED_CALLBACK = "workers.jobs.on_score_failure"
+EXPLAIN_JOB = "workers.jobs.explain_comment"
 # A job in one of these states is still going to run: enqueueing it again would only duplicate it.
 LIVE_STATUSES = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED}
 
@@ -66,3 +72,21 @@ def enqueue_scoring(
     )
     pipe.execute()
     return job
+
+
+def enqueue_explanation(redis: Redis, settings: Settings, comment_id: str) -> None:
+    """Spans come after the decision, from a lower-priority queue: a burst delays them, not decisions."""
+    try:
+        queue(redis, keys.QUEUE_EXPLAIN).enqueue(
+            EXPLAIN_JOB,
+            comment_id,
+            job_id=keys.explain_job_id(comment_id),
+            job_timeout=settings.job_timeout_seconds,
+            retry=Retry(max=3, interval=[10, 60, 300]),
+            result_ttl=600,
+            failure_ttl=24 * 3600,
+        )
+    except RedisError:
+        # The decision stands without spans; moderators still see the scores and the rule that fired, and
+        # the reconciler enqueues it again.
+        log.exception("event=explain_enqueue_failed comment_id=%s", comment_id)

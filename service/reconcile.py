@@ -1,4 +1,5 @@
-"""Re-enqueue comments left pending too long, so no accepted comment waits forever."""
+"""Re-enqueue comments left pending too long, so no accepted comment waits forever; and deliveries and
+explanations whose jobs were lost."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from service.config import Settings
 from service.decisions import record_automatic_decision
-from service.keys import score_job_id, webhook_job_id
-from service.queues import enqueue_scoring, fetch_job
+from service.keys import explain_job_id, score_job_id, webhook_job_id
+from service.queues import enqueue_explanation, enqueue_scoring, fetch_job
 from service.tables import HELD, PENDING, Comment, WebhookDelivery, utcnow
 from service.webhooks import enqueue_delivery, notify
 
@@ -112,3 +113,35 @@ def reconcile(session: Session, redis: Redis, settings: Settings) -> int:
             log.info("event=reenqueued comment_id=%s attempt=%d", comment.id, attempt)
         handled += 1
     return handled
+
+
+def needs_explanation(comment: Comment) -> bool:
+    """A label fired on the comment's words and its spans were never written."""
+    return any(r.get("rule") == "label_threshold" and "spans" not in r for r in comment.reasons or [])
+
+
+def reconcile_explanations(session: Session, redis: Redis, settings: Settings) -> int:
+    """Re-enqueue explanations lost with Redis (or never enqueued) for comments held in the last day.
+
+    A failed explanation keeps its job record for a day, so it is not retried in a loop; after that day a
+    moderator has long seen the comment with its scores and rule, and spans would come too late to matter.
+    """
+    now = utcnow()
+    held = session.scalars(
+        select(Comment)
+        .where(
+            Comment.status == HELD,
+            Comment.model_version.is_not(None),
+            Comment.decided_at < now - timedelta(seconds=settings.reconcile_after_seconds),
+            Comment.decided_at > now - timedelta(days=1),
+        )
+        .order_by(Comment.decided_at.desc())
+        .limit(BATCH)
+    ).all()
+    count = 0
+    for comment in held:
+        if needs_explanation(comment) and fetch_job(redis, explain_job_id(comment.id)) is None:
+            enqueue_explanation(redis, settings, comment.id)
+            log.info("event=explanation_reenqueued comment_id=%s", comment.id)
+            count += 1
+    return count

@@ -269,6 +269,42 @@ def test_spans_come_after_the_decision_and_never_over_a_moderators_reasons(
     assert [r["code"] for r in moderated_reasons] == ["approved"] and "spans" not in moderated_reasons[0]
 
 
+def test_explanations_lost_with_redis_are_enqueued_again_once(client, make_site, drain, settings, scorer, redis):
+    import time
+
+    from service.reconcile import reconcile_explanations
+    from workers import runtime
+    from workers.worker import build_worker
+
+    site, key = make_site()
+    toxic_id = submit(client, key, TOXIC, author_ip="198.51.100.1")
+    # Held on its links and repetition, not its words: nothing to explain, so never an explain job.
+    signals_id = submit(
+        client,
+        key,
+        "Good point about the bridge, see http://bit.ly/a http://bit.ly/b http://bit.ly/c",
+        author_ip="198.51.100.2",
+    )
+    runtime.configure(settings, scorer=scorer)
+    build_worker(redis, queues=(keys.QUEUE_MODERATION,)).work(burst=True)  # decisions only
+    assert fetch(client, key, toxic_id)["status"] == "held"
+    Queue(keys.QUEUE_EXPLAIN, connection=redis).empty()  # lost, as with a Redis that kept nothing
+    time.sleep(settings.reconcile_after_seconds + 0.1)
+
+    with runtime.current().db.session() as session:
+        assert reconcile_explanations(session, redis, settings) == 1
+        assert reconcile_explanations(session, redis, settings) == 0  # its job is live now: not twice
+    drain()
+    fired = next(r for r in fetch(client, key, toxic_id)["reasons"] if r["code"] == "toxicity")
+    assert fired["spans"] and all(0 <= s["begin"] < s["end"] <= len(TOXIC) for s in fired["spans"])
+    with runtime.current().db.session() as session:
+        assert reconcile_explanations(session, redis, settings) == 0  # explained: done
+    held_on_signals = fetch(client, key, signals_id)
+    assert held_on_signals["status"] == "held"
+    spam = next(r for r in held_on_signals["reasons"] if r["code"] == "spam")
+    assert spam["rule"] == "label_threshold" and spam["spans"] == []
+
+
 def test_a_job_taken_off_its_queue_by_a_worker_that_died_is_reenqueued(client, make_site, settings, redis, db):
     import time
 

@@ -8,8 +8,7 @@ import urllib.request
 from typing import Any
 
 from redis import Redis
-from redis.exceptions import RedisError
-from rq import Queue, Retry
+from rq import Queue
 from rq.job import Job, JobStatus
 from rq.utils import now as rq_now
 from sqlalchemy import func, select, update
@@ -18,14 +17,13 @@ from sqlalchemy.orm import Session
 from service import histograms, keys, signals
 from service.decisions import AutomaticDecision, record_automatic_decision, record_automatic_decisions
 from service.policy import CommentFacts, Decision, decide
-from service.queues import enqueue_scoring, fetch_job
+from service.queues import enqueue_explanation, enqueue_scoring, fetch_job
 from service.tables import APPROVED, HELD, PENDING, Comment, Site, WebhookDelivery, utcnow
 from service.webhooks import SIGNATURE_HEADER, body_of, notify, sign
 from workers import runtime
 
 log = logging.getLogger(__name__)
 EXPLAIN_MIN_TEXT_SCORE = 0.25
-EXPLAIN_JOB = "workers.jobs.explain_comment"
 
 
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
@@ -148,8 +146,8 @@ def score_comments(comment_ids: list[str]) -> list[dict[str, Any]]:
     for decision, text_scores, written in zip(decisions, all_scores, recorded, strict=True):
         comment_id = decision.comment.id
         notify(rt.redis, rt.settings, written.delivery_id)
-        if written and labels_to_explain(decision.reasons, text_scores):
-            enqueue_explanation(rt, comment_id)
+        if written and rt.redis is not None and labels_to_explain(decision.reasons, text_scores):
+            enqueue_explanation(rt.redis, rt.settings, comment_id)
         outcomes[comment_id] = {"comment_id": comment_id, "status": decision.status, "recorded": bool(written)}
         log.info("event=scored comment_id=%s status=%s recorded=%s", comment_id, decision.status, bool(written))
     log.info(
@@ -178,6 +176,10 @@ def decide_one(
     policy = site.policy if site else None
     decision = decide(scores, policy, facts_of(session, comment, policy or {}))
     attach_spam_evidence(decision, scores, spam_evidence)
+    worth_explaining = labels_to_explain(decision.reasons, text_scores)
+    for reason in decision.reasons:
+        if reason["rule"] == "label_threshold" and reason["code"] not in worth_explaining:
+            reason["spans"] = []  # fired on signals, not words: nothing to point at, nothing left to explain
     return AutomaticDecision(
         comment=comment,
         status=decision.status,
@@ -235,25 +237,6 @@ def labels_to_explain(reasons: list[dict[str, Any]], text_scores: dict[str, floa
     ]
 
 
-def enqueue_explanation(rt: runtime.Runtime, comment_id: str) -> None:
-    """Spans come after the decision, from a lower-priority queue: a burst delays them, not decisions."""
-    if rt.redis is None:
-        return
-    try:
-        Queue(keys.QUEUE_EXPLAIN, connection=rt.redis).enqueue(
-            EXPLAIN_JOB,
-            comment_id,
-            job_id=keys.explain_job_id(comment_id),
-            job_timeout=rt.settings.job_timeout_seconds,
-            retry=Retry(max=3, interval=[10, 60, 300]),
-            result_ttl=600,
-            failure_ttl=24 * 3600,
-        )
-    except RedisError:
-        # The decision stands without spans; moderators still see the scores and the rule that fired.
-        log.exception("event=explain_enqueue_failed comment_id=%s", comment_id)
-
-
 def explain_comment(comment_id: str) -> dict[str, Any]:
     """Store, with each label that held the comment, the spans of its text that drove the score.
 
@@ -272,8 +255,9 @@ def explain_comment(comment_id: str) -> dict[str, Any]:
         reasons = [dict(reason) for reason in comment.reasons or []]
         spans = explain(scorer, comment.body, labels_to_explain(reasons, text_scores), base=text_scores)
         for reason in reasons:
-            if reason["rule"] == "label_threshold" and reason["code"] in spans:
-                reason["spans"] = spans[reason["code"]]
+            if reason["rule"] == "label_threshold":
+                # An empty list says "explained, nothing in the words to show", so the reconciler leaves it.
+                reason["spans"] = spans.get(reason["code"], [])
         written = session.execute(
             update(Comment)
             .where(Comment.id == comment.id, Comment.status == HELD, Comment.decided_at == comment.decided_at)

@@ -12,7 +12,7 @@ from rq import Queue, SimpleWorker
 
 from service import keys
 from service.config import Settings
-from service.reconcile import reconcile, reconcile_deliveries
+from service.reconcile import reconcile, reconcile_deliveries, reconcile_explanations
 from workers import runtime
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class Reconciler(threading.Thread):
                     with self.rt.db.session() as session:
                         reconcile(session, self.rt.redis, self.rt.settings)
                         reconcile_deliveries(session, self.rt.redis, self.rt.settings)
+                        reconcile_explanations(session, self.rt.redis, self.rt.settings)
             except Exception:
                 log.exception("event=reconcile_failed")
 
