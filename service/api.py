@@ -29,11 +29,19 @@ def require_site_key() -> None:
             "missing API key: send 'Authorization: Bearer <key>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    with services().db.session() as session:
-        site = authenticate(session, key.strip())
+    # One session for the whole request: a second would cost another pool checkout and liveness ping, two
+    # round trips to PostgreSQL on every POST.
+    g.db_session = session = services().db.new_session()
+    site = authenticate(session, key.strip())
     if site is None:
         raise ApiError(401, "unauthorized", "invalid API key", headers={"WWW-Authenticate": "Bearer"})
     g.site = site
+
+
+@api.teardown_request
+def close_db_session(_error: BaseException | None) -> None:
+    if (session := g.pop("db_session", None)) is not None:
+        session.close()
 
 
 def json_body() -> Any:
@@ -60,36 +68,34 @@ def create_comment() -> Any:
     data: CommentIn = validate(CommentIn, json_body())
     limit_submissions(data)
     svc = services()
-    with svc.db.session() as session:
-        comment, created = submit_comment(session, svc.redis, svc.settings, g.site, data)
-        accepted = CommentAccepted.model_validate(comment, from_attributes=True)
+    comment, created = submit_comment(g.db_session, svc.redis, svc.settings, g.site, data)
+    accepted = CommentAccepted.model_validate(comment, from_attributes=True)
     body = dump(accepted) | {"links": {"self": f"/v1/comments/{comment.id}"}}
     return body, 202 if created else 200
 
 
 @api.get("/comments/<comment_id>")
 def get_comment(comment_id: str) -> Any:
-    with services().db.session() as session:
-        comment = session.get(Comment, comment_id) if len(comment_id) <= 64 else None
-        if comment is None or comment.site_id != g.site.id:
-            raise ApiError(404, "not_found", "no such comment")
-        return dump(CommentOut.model_validate(comment, from_attributes=True))
+    comment = g.db_session.get(Comment, comment_id) if len(comment_id) <= 64 else None
+    if comment is None or comment.site_id != g.site.id:
+        raise ApiError(404, "not_found", "no such comment")
+    return dump(CommentOut.model_validate(comment, from_attributes=True))
 
 
 @api.get("/articles/<path:article_id>/comments")
 def list_article_comments(article_id: str) -> Any:
     query: ListQuery = validate(ListQuery, request.args.to_dict())
     where = (Comment.site_id == g.site.id, Comment.article_id == article_id, Comment.status == query.status)
-    with services().db.session() as session:
-        total = session.scalar(select(func.count()).select_from(Comment).where(*where)) or 0
-        rows = session.scalars(
-            select(Comment)
-            .where(*where)
-            .order_by(Comment.created_at.desc(), Comment.id.desc())
-            .offset((query.page - 1) * query.per_page)
-            .limit(query.per_page)
-        ).all()
-        comments = [PublicComment.model_validate(row, from_attributes=True) for row in rows]
+    session = g.db_session
+    total = session.scalar(select(func.count()).select_from(Comment).where(*where)) or 0
+    rows = session.scalars(
+        select(Comment)
+        .where(*where)
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+        .offset((query.page - 1) * query.per_page)
+        .limit(query.per_page)
+    ).all()
+    comments = [PublicComment.model_validate(row, from_attributes=True) for row in rows]
     more = query.page * query.per_page < total
     page = CommentPage(
         comments=comments,

@@ -41,5 +41,9 @@ class Database:
         with self._sessions() as session:
             yield session
 
+    def new_session(self) -> Session:
+        """A session the caller closes (for one that lives as long as a request)."""
+        return self._sessions()
+
     def dispose(self) -> None:
         self.engine.dispose()
