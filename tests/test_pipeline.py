@@ -278,7 +278,7 @@ def test_explanations_lost_with_redis_are_enqueued_again_once(client, make_site,
 
     site, key = make_site()
     toxic_id = submit(client, key, TOXIC, author_ip="198.51.100.1")
-    # Held on its links and repetition, not its words: nothing to explain, so never an explain job.
+    # Held on its links, not its words: nothing to explain, so never an explain job.
     signals_id = submit(
         client,
         key,
