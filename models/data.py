@@ -179,6 +179,97 @@ def identity_rows() -> list[Row]:
     return rows
 
 
+# Hand-written functional cases in the manner of HateCheck (Röttger et al. 2021): no source here has
+# attacks on a group that use no slur ("X are a disease"), and none has blog-style comment spam. They are
+# training rows only, never measured, and the model card says so.
+GROUPS = (
+    "Jews", "Muslims", "Christians", "Catholics", "Hindus", "gay people", "lesbians", "trans people",
+    "Black people", "white people", "Asians", "Latinos", "Mexicans", "Arabs", "immigrants", "refugees",
+    "disabled people", "women", "Chinese people", "Indians",
+)  # fmt: skip
+GROUP_ATTACKS = (
+    "{G} are a disease.",
+    "{G} are vermin and should be wiped out.",
+    "{G} are subhuman.",
+    "All {g} are criminals.",
+    "{G} should be deported, every last one of them.",
+    "I hate {g}. They ruin everything they touch.",
+    "{G} are parasites living off the rest of us.",
+    "{G} don't deserve the same rights as real citizens.",
+    "Never trust {g}, they are all liars.",
+    "{G} are animals.",
+    "Get {g} out of our country.",
+    "The world would be better off without {g}.",
+    "{G} are too stupid to be allowed to vote.",
+    "Typical {g}, always whining and scheming.",
+)
+COUNTER_SPEECH = (
+    "Saying {g} are a disease is hateful, and it has no place here.",
+    "Calling {g} animals is disgusting. Stop it.",
+    "I'm tired of people blaming {g} for everything.",
+    "{G} are our neighbours and friends, not a threat.",
+)
+COMMENT_SPAM = (
+    "Great article! I make ${n} a day working from home, see how at {url}",
+    "Nice post. Check out my blog at {url} for more tips like this.",
+    "Thanks for sharing! Visit {url} for cheap {product}.",
+    "I earned ${n} last month from home with one simple trick: {url}",
+    "Best {product} at the lowest prices online, visit {url} today!",
+    "Very informative. Buy {product} online without a prescription at {url}",
+    "Looking for {product}? We have the best deals anywhere: {url}",
+    "Work from home and earn ${n} a week. No experience needed. Details at {url}",
+    "Interesting read. By the way, I found great {product} discounts here {url}",
+    "Great article! My aunt makes ${n} a month online from home, just message me to learn how.",
+    "Awesome blog! Is this a paid theme? I got mine from {url}, they have cheap {product} too.",
+    "Hi, I run a {product} store and would love a link exchange. Contact me at {url}",
+)
+ARTICLE_PRAISE = (
+    "Great article, thanks for the thorough reporting.",
+    "Thanks for sharing this, very informative.",
+    "Nice post. I learned something new about the council today.",
+    "Great read! I had no idea the park would cost that much.",
+    "The full council minutes are at {url} if anyone wants the details.",
+    "Thanks for the update. The timetable is on the city website: {url}",
+)
+SPAM_FILLS = (
+    ("500", "http://bit.ly/easy-cash-now", "watches"),
+    ("300", "www.cheap-replica-shop.com", "designer bags"),
+    ("1,200", "https://best-deals-online.net/promo", "sunglasses"),
+    ("850", "http://tinyurl.com/earn-fast", "Instagram followers"),
+    ("95", "www.pharma-discount.biz", "viagra"),
+    ("4,000", "https://crypto-signals.top/join", "crypto signals"),
+    ("250", "http://seo-boost.xyz", "SEO services"),
+)
+OFFICIAL_URLS = ("https://www.example.gov/council/minutes", "https://city.example.org/transit")
+
+
+def functional_rows() -> list[Row]:
+    """Group attacks without slurs, counter-speech, blog-style comment spam and honest praise."""
+    rows = []
+    every_label = {"toxicity": 0.0, "identity_attack": 0.0, "profanity": 0.0, "spam": 0.0}
+    for group in GROUPS:
+        fills = {"g": group, "G": group[0].upper() + group[1:]}
+        for template in GROUP_ATTACKS:
+            targets = every_label | {"toxicity": 1.0, "identity_attack": 1.0}
+            rows.append(Row(template.format(**fills), "functional_templates", targets))
+        for template in COUNTER_SPEECH:
+            rows.append(Row(template.format(**fills), "functional_templates", dict(every_label)))
+    for n, url, product in SPAM_FILLS:
+        for template in COMMENT_SPAM:
+            text = template.format(n=n, url=url, product=product)
+            rows.append(Row(text, "functional_templates", every_label | {"spam": 1.0}))
+    for url in OFFICIAL_URLS:
+        for template in ARTICLE_PRAISE:
+            rows.append(Row(template.format(url=url), "functional_templates", dict(every_label)))
+    unique = {row.text: row for row in rows}  # templates without a placeholder repeat
+    return list(unique.values())
+
+
+def template_rows() -> list[Row]:
+    """Every synthetic training row: identity mentions, and the functional cases."""
+    return identity_rows() + functional_rows()
+
+
 def load_rows(data_dir: Path, shipped_only: bool = True, cap_scale: float = 1.0, seed: int = 13) -> list[Row]:
     """Every training row, capped per source and class so no dataset's quirks dominate."""
     rng = random.Random(seed)

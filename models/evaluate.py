@@ -55,7 +55,7 @@ def peer_table(rows: list[data.Row], peer: np.ndarray | None, label: str = "toxi
 def identity_probe(rows: list[data.Row], probs: np.ndarray, threshold: float) -> dict[str, Any]:
     """False-positive rate on non-toxic comments that name an identity, next to all non-toxic ones."""
     j = TRAINED_LABELS.index("toxicity")
-    clean = [i for i, r in enumerate(rows) if r.label("toxicity") == 0 and r.source != "identity_templates"]
+    clean = [i for i, r in enumerate(rows) if r.label("toxicity") == 0 and not r.source.endswith("_templates")]
     naming = [i for i in clean if IDENTITY_PATTERN.search(rows[i].text)]
     probe = [i for i in naming if rows[i].source == "wikipedia_toxicity_identity_testsubset.csv"]
 
@@ -113,14 +113,18 @@ def folds(rows: list[data.Row]) -> list[tuple[str, str, list[data.Row], list[dat
     return out
 
 
-def leave_one_source_out(data_dir: Path, config: TrainConfig, log: bool) -> list[dict[str, Any]]:
+def leave_one_source_out(
+    data_dir: Path, config: TrainConfig, log: bool, only: set[str] | None = None
+) -> list[dict[str, Any]]:
     """Retrain without each source in turn and measure on it: how the model does on a site it never saw."""
     rows = data.load_rows(data_dir, shipped_only=True, cap_scale=config.cap_scale, seed=config.seed)
     results = []
     for name, label, rest, held in folds(rows):
+        if only is not None and name not in only:
+            continue
         started = time.monotonic()
         train_rows, valid_rows, _ = data.split(rest, (0.1, 0.0), seed=config.seed)
-        net, calibration = build(config, train_rows + data.identity_rows(), valid_rows, log=False)
+        net, calibration = build(config, train_rows + data.template_rows(), valid_rows, log=False)
         probs = apply_calibration(logits_of(net, [r.text for r in held], config.max_length), calibration)
         j = TRAINED_LABELS.index(label)
         idx = [i for i, r in enumerate(held) if r.label(label) is not None]
@@ -142,6 +146,13 @@ def leave_one_source_out(data_dir: Path, config: TrainConfig, log: bool) -> list
             PEER + "_roc_auc": _r(roc_auc(y, peer)) if peer is not None else None,
             "seconds": round(time.monotonic() - started),
         }
+        # Davidson is the only labelled source of identity_attack: left out, that head learned from the
+        # hand-written group attacks alone, and this says how far they carry to real hate speech.
+        other = [i for i, r in enumerate(held) if label != "identity_attack" and r.label("identity_attack") is not None]
+        attack_y = np.array([held[i].label("identity_attack") for i in other])
+        if len(set(attack_y.tolist())) == 2:
+            attack_p = probs[other, TRAINED_LABELS.index("identity_attack")]
+            result["identity_attack_roc_auc"] = _r(roc_auc(attack_y, attack_p))
         if log:
             print(json.dumps(result), flush=True)
         results.append(result)

@@ -239,7 +239,7 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig, log: bool = True) 
     if config.extra_labels:
         rows += data.read_label_export(Path(config.extra_labels))
     train_rows, valid_rows, test_rows = data.split(rows, (0.1, 0.15), seed=config.seed)
-    templates = data.identity_rows()
+    templates = data.template_rows()
     random.Random(config.seed).shuffle(templates)
     train_rows += templates[: max(2, int(len(templates) * config.cap_scale))]
     if log:
