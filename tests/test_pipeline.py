@@ -402,6 +402,35 @@ def test_a_batch_recorded_after_a_moderator_decided_one_of_its_comments_keeps_th
         assert {d.payload["comment"]["status"] for d in deliveries if d.comment_id != ids[2]} == {"held"}
 
 
+def test_a_worker_whose_batch_loses_a_race_to_a_moderator_finishes_the_job(
+    client, make_site, drain, settings, scorer, redis, db
+):
+    site, key = make_site()
+    ids = [submit(client, key, f"{CLEAN} ({n})") for n in range(3)]
+
+    class ModeratorActsWhileScoring:
+        """The real model, while a moderator approves the second comment mid-batch."""
+
+        version, labels, thresholds = scorer.version, scorer.labels, scorer.thresholds
+
+        def score(self, texts, **kwargs):
+            with db.session() as session:
+                comment = session.get(Comment, ids[1])
+                if comment.status == "pending":
+                    record_moderator_decision(session, comment, moderator="ana", to_status="approved", reason_code=None)
+            return scorer.score(texts, **kwargs)
+
+    drain(replace(settings, score_batch_size=8), with_scorer=ModeratorActsWhileScoring())
+    moderation = Queue(keys.QUEUE_MODERATION, connection=redis)
+    assert moderation.failed_job_registry.get_job_ids() == []
+    assert len(moderation.finished_job_registry.get_job_ids()) == 1  # one job scored the batch of three
+    for n, comment_id in enumerate(ids):
+        events = decision_events(db, comment_id)
+        expected = [("approve", "moderator:ana")] if n == 1 else [("decide", f"model:{scorer.version}")]
+        assert [(e.action, e.actor) for e in events] == expected
+    assert fetch(client, key, ids[1])["status"] == "approved"
+
+
 def test_a_batch_of_decisions_is_one_transaction(client, make_site, db):
     site, key = make_site()
     ids = [submit(client, key, f"{CLEAN} ({n})") for n in range(3)]

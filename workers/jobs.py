@@ -141,10 +141,13 @@ def score_comments(comment_ids: list[str]) -> list[dict[str, Any]]:
             decide_one(session, scorer, comment, sites[comment.site_id], text_scores, repeat)
             for comment, text_scores, repeat in zip(todo, all_scores, repeats, strict=True)
         ]
+        # Read before recording: a lost race makes the recording roll back, which expires every loaded
+        # object, and they cannot be reloaded once the session is closed.
+        decided_ids = [c.id for c in todo]
+        skipped = {cid: "missing" if c is None else c.status for cid, c in zip(comment_ids, comments, strict=True)}
         recorded = record_automatic_decisions(session, decisions)
     outcomes: dict[str, dict[str, Any]] = {}
-    for decision, text_scores, written in zip(decisions, all_scores, recorded, strict=True):
-        comment_id = decision.comment.id
+    for comment_id, decision, text_scores, written in zip(decided_ids, decisions, all_scores, recorded, strict=True):
         notify(rt.redis, rt.settings, written.delivery_id)
         if written and rt.redis is not None and labels_to_explain(decision.reasons, text_scores):
             enqueue_explanation(rt.redis, rt.settings, comment_id)
@@ -157,10 +160,7 @@ def score_comments(comment_ids: list[str]) -> list[dict[str, Any]]:
         scored_ms,
         (time.perf_counter() - started) * 1000,
     )
-    return [
-        outcomes.get(cid) or {"comment_id": cid, "skipped": "missing" if c is None else c.status}
-        for cid, c in zip(comment_ids, comments, strict=True)
-    ]
+    return [outcomes.get(cid) or {"comment_id": cid, "skipped": skipped[cid]} for cid in comment_ids]
 
 
 def decide_one(
