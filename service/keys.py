@@ -12,6 +12,7 @@ QUEUE_EXPLAIN = "explain"
 WORKER_QUEUES = (QUEUE_REALTIME, QUEUE_MODERATION, QUEUE_WEBHOOKS, QUEUE_EXPLAIN)
 
 RECONCILE_LOCK = PREFIX + "lock:reconcile"
+EXPLAIN_SWEEP_CURSOR = PREFIX + "cursor:explain-sweep"
 
 
 def score_job_id(comment_id: str) -> str:

@@ -4,7 +4,7 @@ explanations whose jobs were lost."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from redis import Redis
 from rq import Queue
@@ -14,6 +14,7 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service import keys
 from service.config import Settings
 from service.decisions import record_automatic_decision
 from service.keys import explain_job_id, score_job_id, webhook_job_id
@@ -115,33 +116,43 @@ def reconcile(session: Session, redis: Redis, settings: Settings) -> int:
     return handled
 
 
-def needs_explanation(comment: Comment) -> bool:
+def needs_explanation(reasons: list[dict] | None) -> bool:
     """A label fired on the comment's words and its spans were never written."""
-    return any(r.get("rule") == "label_threshold" and "spans" not in r for r in comment.reasons or [])
+    return any(r.get("rule") == "label_threshold" and "spans" not in r for r in reasons or [])
 
 
-def reconcile_explanations(session: Session, redis: Redis, settings: Settings) -> int:
+def reconcile_explanations(session: Session, redis: Redis, settings: Settings, model_version: str) -> int:
     """Re-enqueue explanations lost with Redis (or never enqueued) for comments held in the last day.
 
-    A failed explanation keeps its job record for a day, so it is not retried in a loop; after that day a
-    moderator has long seen the comment with its scores and rule, and spans would come too late to matter.
+    Only comments the current model decided: the explain job skips the others, so they would come back on
+    every pass. A failed explanation keeps its job record for a day, so it is not retried in a loop either.
+    Each pass reads the next `BATCH` held comments from a cursor kept in Redis, newest first, and starts
+    over at the newest when it reaches the day's end: under a wave of held comments every one is
+    looked at in turn, not only the newest.
     """
     now = utcnow()
-    held = session.scalars(
-        select(Comment)
+    newest = now - timedelta(seconds=settings.reconcile_after_seconds)
+    stored = redis.get(keys.EXPLAIN_SWEEP_CURSOR)
+    cursor = datetime.fromisoformat(stored.decode()) if isinstance(stored, bytes) else newest
+    held = session.execute(
+        select(Comment.id, Comment.reasons, Comment.decided_at)
         .where(
             Comment.status == HELD,
-            Comment.model_version.is_not(None),
-            Comment.decided_at < now - timedelta(seconds=settings.reconcile_after_seconds),
+            Comment.model_version == model_version,
+            Comment.decided_at < min(cursor, newest),
             Comment.decided_at > now - timedelta(days=1),
         )
         .order_by(Comment.decided_at.desc())
         .limit(BATCH)
     ).all()
+    if len(held) == BATCH:
+        redis.set(keys.EXPLAIN_SWEEP_CURSOR, held[-1].decided_at.isoformat(), ex=24 * 3600)
+    else:
+        redis.delete(keys.EXPLAIN_SWEEP_CURSOR)
     count = 0
-    for comment in held:
-        if needs_explanation(comment) and fetch_job(redis, explain_job_id(comment.id)) is None:
-            enqueue_explanation(redis, settings, comment.id)
-            log.info("event=explanation_reenqueued comment_id=%s", comment.id)
+    for comment_id, reasons, _ in held:
+        if needs_explanation(reasons) and fetch_job(redis, explain_job_id(comment_id)) is None:
+            enqueue_explanation(redis, settings, comment_id)
+            log.info("event=explanation_reenqueued comment_id=%s", comment_id)
             count += 1
     return count

@@ -116,7 +116,7 @@ def test_the_compose_commands_run_migrate_an_api_and_two_workers_that_decide_com
         def healthy() -> bool:
             return subprocess.run([sys.executable, *healthcheck[1:]], capture_output=True).returncode == 0
 
-        wait_for(healthy, 30)
+        wait_for(healthy, 90)  # gunicorn and two workers importing torch on a busy machine
         wait_for(lambda: Worker.count(connection=redis) == 2, 60)
         status, ready = http("GET", base + "/readyz")
         assert status == 200 and ready["checks"] == {"redis": "ok", "database": "ok", "model": "ok", "workers": "ok"}

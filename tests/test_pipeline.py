@@ -292,17 +292,44 @@ def test_explanations_lost_with_redis_are_enqueued_again_once(client, make_site,
     time.sleep(settings.reconcile_after_seconds + 0.1)
 
     with runtime.current().db.session() as session:
-        assert reconcile_explanations(session, redis, settings) == 1
-        assert reconcile_explanations(session, redis, settings) == 0  # its job is live now: not twice
+        assert reconcile_explanations(session, redis, settings, scorer.version) == 1
+        assert reconcile_explanations(session, redis, settings, scorer.version) == 0  # its job is live now: not twice
     drain()
     fired = next(r for r in fetch(client, key, toxic_id)["reasons"] if r["code"] == "toxicity")
     assert fired["spans"] and all(0 <= s["begin"] < s["end"] <= len(TOXIC) for s in fired["spans"])
     with runtime.current().db.session() as session:
-        assert reconcile_explanations(session, redis, settings) == 0  # explained: done
+        assert reconcile_explanations(session, redis, settings, scorer.version) == 0  # explained: done
     held_on_signals = fetch(client, key, signals_id)
     assert held_on_signals["status"] == "held"
     spam = next(r for r in held_on_signals["reasons"] if r["code"] == "spam")
     assert spam["rule"] == "label_threshold" and spam["spans"] == []
+
+
+def test_the_explanation_sweep_pages_through_a_wave_of_held_comments(
+    client, make_site, settings, scorer, redis, monkeypatch
+):
+    import time
+
+    from service import reconcile
+    from workers import runtime
+    from workers.worker import build_worker
+
+    monkeypatch.setattr(reconcile, "BATCH", 2)
+    site, key = make_site()
+    ids = [submit(client, key, f"{TOXIC} ({n})", author_ip=f"198.51.100.{n}") for n in range(5)]
+    runtime.configure(settings, scorer=scorer)
+    build_worker(redis, queues=(keys.QUEUE_MODERATION,)).work(burst=True)  # decisions only
+    assert all(fetch(client, key, comment_id)["status"] == "held" for comment_id in ids)
+    explain = Queue(keys.QUEUE_EXPLAIN, connection=redis)
+    explain.empty()
+    time.sleep(settings.reconcile_after_seconds + 0.1)
+
+    with runtime.current().db.session() as session:
+        passes = [reconcile.reconcile_explanations(session, redis, settings, scorer.version) for _ in range(4)]
+    assert passes == [2, 2, 1, 0]  # two pages of two, the last one, then every job is live again
+    assert sorted(job_id.removeprefix("explain-") for job_id in explain.get_job_ids()) == sorted(ids)
+    with runtime.current().db.session() as session:
+        assert reconcile.reconcile_explanations(session, redis, settings, "some-older-model") == 0
 
 
 def test_a_job_taken_off_its_queue_by_a_worker_that_died_is_reenqueued(client, make_site, settings, redis, db):

@@ -49,7 +49,7 @@ class Reconciler(threading.Thread):
                     with self.rt.db.session() as session:
                         reconcile(session, self.rt.redis, self.rt.settings)
                         reconcile_deliveries(session, self.rt.redis, self.rt.settings)
-                        reconcile_explanations(session, self.rt.redis, self.rt.settings)
+                        reconcile_explanations(session, self.rt.redis, self.rt.settings, self.rt.scorer().version)
             except Exception:
                 log.exception("event=reconcile_failed")
 
