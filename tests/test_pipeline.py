@@ -324,12 +324,14 @@ def test_the_explanation_sweep_pages_through_a_wave_of_held_comments(
     explain.empty()
     time.sleep(settings.reconcile_after_seconds + 0.1)
 
-    with runtime.current().db.session() as session:
-        passes = [reconcile.reconcile_explanations(session, redis, settings, scorer.version) for _ in range(4)]
+    try:
+        with runtime.current().db.session() as session:
+            passes = [reconcile.reconcile_explanations(session, redis, settings, scorer.version) for _ in range(4)]
+            assert reconcile.reconcile_explanations(session, redis, settings, "some-older-model") == 0
+    finally:
+        runtime.reset()
     assert passes == [2, 2, 1, 0]  # two pages of two, the last one, then every job is live again
     assert sorted(job_id.removeprefix("explain-") for job_id in explain.get_job_ids()) == sorted(ids)
-    with runtime.current().db.session() as session:
-        assert reconcile.reconcile_explanations(session, redis, settings, "some-older-model") == 0
 
 
 def test_a_job_taken_off_its_queue_by_a_worker_that_died_is_reenqueued(client, make_site, settings, redis, db):
