@@ -14,6 +14,7 @@ from markupsafe import escape
 from redis import Redis
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import logs
 from service.config import Settings
@@ -44,6 +45,9 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
             raise RuntimeError("REDIS_URL is not set; `civility api` and `civility up` start an embedded Redis")
         redis = Redis.from_url(settings.redis_url)
     app = Flask(__name__)
+    if settings.trusted_proxies:
+        proxies = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.secret_key = secret_key(settings)
     app.config.update(

@@ -48,6 +48,9 @@ class Settings:
     secret_key: str | None = None
     # Set CIVILITY_SECURE_COOKIES=1 behind HTTPS so the session cookie is never sent in clear.
     secure_cookies: bool = False
+    # Reverse proxies in front of the API whose X-Forwarded-For/-Proto to believe (0: none, the default, so
+    # a client cannot forge its address); the demo form's per-IP limit needs the reader's real address.
+    trusted_proxies: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -70,6 +73,7 @@ class Settings:
             max_enqueues=int(env.get("CIVILITY_MAX_ENQUEUES", 5)),
             secret_key=env.get("CIVILITY_SECRET_KEY") or None,
             secure_cookies=env.get("CIVILITY_SECURE_COOKIES", "") in ("1", "true", "yes"),
+            trusted_proxies=max(0, int(env.get("CIVILITY_TRUSTED_PROXIES", 0))),
             webhook_retry_intervals=_ints(
                 env.get("CIVILITY_WEBHOOK_RETRY_INTERVALS", "10,60,300,900,1800,3600,7200,14400,21600,36000")
             ),

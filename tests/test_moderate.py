@@ -270,6 +270,29 @@ def test_the_demo_form_is_rate_limited_per_reader_and_keeps_the_rejected_comment
     assert ips == {"127.0.0.1"}  # the reader's address is recorded like an API submission's
 
 
+def test_behind_a_trusted_proxy_the_demo_limits_each_reader_by_their_forwarded_address(settings, redis, db, make_site):
+    from dataclasses import replace
+
+    from service.app import create_app
+
+    make_site("demo", submissions_per_ip_per_minute=1)
+
+    def post(proxies: int, forwarded_for: str) -> int:
+        app = create_app(replace(settings, trusted_proxies=proxies), redis=redis)
+        form = {"body": f"A thought from {forwarded_for}.", "author_name": "Ann", "author_email": "ann@example.org"}
+        response = app.test_client().post("/demo/comments", data=form, headers={"X-Forwarded-For": forwarded_for})
+        app.extensions["civility"].db.dispose()
+        return response.status_code
+
+    # Behind one trusted proxy, two readers each have their own limit of one a minute.
+    assert [post(1, "198.51.100.7"), post(1, "198.51.100.8"), post(1, "198.51.100.7")] == [302, 302, 429]
+    # With no trusted proxy the header is ignored: a forged address does not buy another comment.
+    assert [post(0, "198.51.100.9"), post(0, "198.51.100.10")] == [302, 429]
+    with db.session() as session:
+        ips = sorted(session.scalars(select(Comment.author_ip).where(Comment.article_id == "demo-riverside-park")))
+    assert ips == ["127.0.0.1", "198.51.100.7", "198.51.100.8"]
+
+
 def test_a_delivery_whose_enqueue_was_lost_is_enqueued_by_the_reconciler(client, make_site, db, drain, redis, settings):
     from dataclasses import replace
 
