@@ -6,6 +6,7 @@ votes); labels without evidence for a row are masked, never guessed.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import random
@@ -203,6 +204,32 @@ GROUP_ATTACKS = (
     "{G} are too stupid to be allowed to vote.",
     "Typical {g}, always whining and scheming.",
 )
+# Slurs (HateCheck's "hate expressed using a slur"): Wikipedia and Civil Comments have few of them, and
+# left out of training, Davidson's one-word slur tweets ("@someone fag") scored under 0.1. Stored in
+# rot13 so that reading or searching this file does not put them on screen; `slurs()` decodes them.
+# "nigga" is left out on purpose: it is mostly in-group use, and Davidson's raters mostly called it
+# offensive, not hate (models trained on it over-flag African-American English, Sap et al. 2019).
+SLURS_ROT13 = (
+    "avttre", "snttbg", "snt", "qlxr", "genaal", "xvxr", "fcvp", "jrgonpx", "puvax", "tbbx", "pbba", "enturnq",
+    "gbjryurnq", "ergneq", "ornare", "cnxv", "cbepu zbaxrl", "whatyr ohaal", "zhmmvr", "juvgr genfu", "unys-oerrq",
+    "furznyr",
+)  # fmt: skip
+SLUR_ATTACKS = (
+    "{s}",
+    "you're a {s}",
+    "shut up {s}",
+    "look at this {s} lol",
+    "No {s}s allowed in this town.",
+    "I hate {s}s.",
+    "what a stupid {s}",
+    "{S}s should go back where they came from.",
+    "typical {s}, always complaining",
+    "get out of here you {s}",
+)
+SLUR_DENOUNCED = (
+    "Calling anyone a {s} is never okay.",
+    "He was rightly fired for calling a coworker a {s}.",
+)
 COUNTER_SPEECH = (
     "Saying {g} are a disease is hateful, and it has no place here.",
     "Calling {g} animals is disgusting. Stop it.",
@@ -241,26 +268,117 @@ SPAM_FILLS = (
     ("250", "http://seo-boost.xyz", "SEO services"),
 )
 OFFICIAL_URLS = ("https://www.example.gov/council/minutes", "https://city.example.org/transit")
+# Self-promotion and engagement bait: the commonest comment spam on video and article pages alike, and
+# none of it looks like SMS prize texts or the blog spam above. A link alone, with nothing said, is spam too.
+SELF_PROMOTION = (
+    "Check out my {channel}, I post {content} every week!",
+    "Please subscribe to my {channel}, it would mean a lot.",
+    "Hey guys, I just started a {channel} about {content}. Go check it out and subscribe!",
+    "Follow me on {platform} for more {content}!!",
+    "sub to my {channel} and I'll sub back",
+    "Like this comment so more people see my {channel}.",
+    "If you like {content}, visit my page and leave a like, thanks :)",
+    "I make {content} too, come watch on my {channel}",
+    "Can everyone please donate to help my {cause}? Link in my profile.",
+    "Who wants free {gift}? Go to my profile now!",
+    "{url}",
+    "{url} :)",
+    "check this out {url}",
+    "Everyone go to {url} and get free {gift}",
+)
+ENGAGEMENT_BAIT = (
+    "Like this comment if you are reading this in {year}",
+    "Thumbs up if you agree!!!",
+    "like this comment for no reason",
+    "Who else is here in {year}? Like this!",
+    "Can I get 100 likes on this comment?",
+)
+# Prize, loan and chat-line scams that ask for a call or a text: they reach comment sections as well as
+# phones, and nothing else here has a phone number in a spam text.
+PRIZE_SCAMS = (
+    "Congratulations! You have won a {prize}. To claim, call {phone} now.",
+    "URGENT: your number was selected for a {prize}. Reply YES or call {phone} to claim.",
+    "Text WIN to {short} for your chance to get a {prize}. 18+ only, cost 150p/msg.",
+    "Need a loan fast? Instant approval, bad credit ok. Call {phone} today.",
+    "Lonely tonight? Hot singles want to chat with you, call {phone}.",
+    "I lost everything to a crypto scam until an expert got my money back. WhatsApp him on {phone}.",
+    "FREE entry to win a {prize}! Send your name to {short} before midnight.",
+    "You are entitled to compensation for your accident. Call {phone} free to claim your payout.",
+)
+PRIZE_FILLS = (
+    ("$1,000 Walmart gift card", "1-800-555-0199", "80082"),
+    ("brand new iPhone", "0906 123 4567", "62468"),
+    ("holiday for two", "+1 (415) 555-0132", "87121"),
+    ("£2,000 cash prize", "08712 400 500", "85555"),
+)
+PROMOTION_FILLS = (
+    ("YouTube channel", "music covers", "Instagram", "dog's surgery", "gift cards", "http://bit.ly/2xFreeGift"),
+    ("channel", "gaming videos", "TikTok", "school trip", "iPhones", "https://www.freestuff-now.com/win"),
+    ("blog", "cooking recipes", "Twitter", "band's new album", "Robux", "www.mypage-promo.net"),
+    ("Twitch stream", "beats", "SoundCloud", "family", "coupons", "http://shorturl.at/kQx19"),
+    ("page", "makeup tutorials", "Facebook", "startup", "followers", "https://tinyurl.com/watch-now-7"),
+)
+# Ordinary comments that talk about subscribing, channels, likes or links: those words alone are not spam.
+PROMOTION_HAM = (
+    "I subscribed to the paper after reading this series. Worth every penny.",
+    "I watched the full interview on the station's channel, worth the time.",
+    "Does anyone have a link to the full report the article mentions?",
+    "My daughter sent me this story, glad I read it.",
+    "The video of the meeting is on the council's page if you missed it.",
+    "I liked the earlier piece on this better, but this is a fair follow-up.",
+    "Here is the study they cite: {url}",
+    "The original statement is here {url} and it says something different.",
+    "The council's hotline for missed bins is 0800 555 0100, they answered in minutes.",
+    "Congratulations to the team, they won the cup fair and square!",
+    "Call your representative and tell them what you think about this bill.",
+)
+PROMOTION_YEARS = ("2015", "2021", "2024")
+
+
+def slurs() -> list[str]:
+    return [codecs.decode(s, "rot13") for s in SLURS_ROT13]
 
 
 def functional_rows() -> list[Row]:
-    """Group attacks without slurs, counter-speech, blog-style comment spam and honest praise."""
+    """The hand-written functional cases; each row's `stratum` names its kind (the model card counts them)."""
     rows = []
     every_label = {"toxicity": 0.0, "identity_attack": 0.0, "profanity": 0.0, "spam": 0.0}
+    spam = every_label | {"spam": 1.0}
+
+    def add(kind: str, text: str, targets: dict[str, float]) -> None:
+        rows.append(Row(text, "functional_templates", dict(targets), stratum=kind))
+
     for group in GROUPS:
         fills = {"g": group, "G": group[0].upper() + group[1:]}
         for template in GROUP_ATTACKS:
-            targets = every_label | {"toxicity": 1.0, "identity_attack": 1.0}
-            rows.append(Row(template.format(**fills), "functional_templates", targets))
+            add("group_attack", template.format(**fills), every_label | {"toxicity": 1.0, "identity_attack": 1.0})
         for template in COUNTER_SPEECH:
-            rows.append(Row(template.format(**fills), "functional_templates", dict(every_label)))
+            add("counter_speech", template.format(**fills), every_label)
+    # Naming a slur to condemn it is not an attack; whether that is profanity is left unsaid.
+    condemned = {k: v for k, v in every_label.items() if k != "profanity"}
+    for slur in slurs():
+        fills = {"s": slur, "S": slur[0].upper() + slur[1:]}
+        for template in SLUR_ATTACKS:
+            attack = every_label | {"toxicity": 1.0, "identity_attack": 1.0, "profanity": 1.0}
+            add("slur_attack", template.format(**fills), attack)
+        for template in SLUR_DENOUNCED:
+            add("slur_condemned", template.format(**fills), condemned)
     for n, url, product in SPAM_FILLS:
         for template in COMMENT_SPAM:
-            text = template.format(n=n, url=url, product=product)
-            rows.append(Row(text, "functional_templates", every_label | {"spam": 1.0}))
+            add("blog_spam", template.format(n=n, url=url, product=product), spam)
+    for channel, content, platform, cause, gift, url in PROMOTION_FILLS:
+        fills = {"channel": channel, "content": content, "platform": platform, "cause": cause, "gift": gift}
+        for template in SELF_PROMOTION:
+            add("self_promotion", template.format(url=url, **fills), spam)
+    for year in PROMOTION_YEARS:
+        for template in ENGAGEMENT_BAIT:
+            add("self_promotion", template.format(year=year), spam)
+    for prize, phone, short in PRIZE_FILLS:
+        for template in PRIZE_SCAMS:
+            add("prize_scam", template.format(prize=prize, phone=phone, short=short), spam)
     for url in OFFICIAL_URLS:
-        for template in ARTICLE_PRAISE:
-            rows.append(Row(template.format(url=url), "functional_templates", dict(every_label)))
+        for template in ARTICLE_PRAISE + PROMOTION_HAM:
+            add("honest_comment", template.format(url=url), every_label)
     unique = {row.text: row for row in rows}  # templates without a placeholder repeat
     return list(unique.values())
 
@@ -268,6 +386,53 @@ def functional_rows() -> list[Row]:
 def template_rows() -> list[Row]:
     """Every synthetic training row: identity mentions, and the functional cases."""
     return identity_rows() + functional_rows()
+
+
+HANDLE_WORDS = ("mike", "jess", "newsfan", "the_real_dan", "katie", "sportsguy", "lola", "bigtex", "anon", "dj")
+HASHTAGS = ("news", "politics", "smh", "tcot", "p2", "nfl", "truth", "breaking", "lol", "mondaymotivation")
+TWEET_SOURCES = frozenset({"davidson_hate_offensive_tweets.csv", "olid_offenseval2019_tweets.csv"})
+
+
+def _handle(rng: random.Random) -> str:
+    suffix = str(rng.randint(1, 9999)) if rng.random() < 0.6 else ""
+    return "@" + rng.choice(HANDLE_WORDS) + suffix
+
+
+def _decorate(text: str, rng: random.Random) -> str:
+    for _ in range(rng.randint(1, 2)):
+        kind = rng.randrange(5)
+        if kind == 0:
+            text = f"{_handle(rng)} {text}"
+        elif kind == 1:
+            text = f"{_handle(rng)} {_handle(rng)} {text}"
+        elif kind == 2:
+            text = f"RT {_handle(rng)}: {text}"
+        elif kind == 3:
+            code = "".join(rng.choice("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(10))
+            text = f"{text} http://t.co/{code}"
+        else:
+            text = f"{text} #{rng.choice(HASHTAGS)}"
+    return text
+
+
+def with_platform_formatting(rows: list[Row], rate: float, seed: int) -> list[Row]:
+    """Give a share of the non-tweet comments tweet formatting (mentions, retweets, links, hashtags).
+
+    Only the tweet sources and the spam sources carry that formatting, so without this the model learned
+    it as a label: left out of training, Davidson's hate tweets with an @mention scored a mean
+    toxicity of 0.27 against 0.64 for the same kind without one. The formatted copy keeps its toxicity
+    targets and drops its spam target, since a link was added to a comment nobody judged as spam.
+    """
+    rng = random.Random(seed)
+    spam_sources = {s.file for s in SOURCES if s.kind == "spam"}
+    out = []
+    for row in rows:
+        eligible = row.source not in TWEET_SOURCES | spam_sources and row.targets.get("spam", 0.0) < 0.5
+        if eligible and "toxicity" in row.targets and rng.random() < rate:
+            targets = {k: v for k, v in row.targets.items() if k != "spam"}
+            row = Row(_decorate(row.text, rng), row.source, targets, row.group, row.stratum)
+        out.append(row)
+    return out
 
 
 def load_rows(data_dir: Path, shipped_only: bool = True, cap_scale: float = 1.0, seed: int = 13) -> list[Row]:

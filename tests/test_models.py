@@ -145,3 +145,53 @@ def test_bf16_scores_stay_within_a_hundredth_of_fp32(scorer):
 def test_an_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="precision"):
         models.load(precision="int3")
+
+
+def test_tweet_formatting_is_added_only_to_non_tweet_comments_and_never_teaches_spam():
+    from models import data
+
+    comments = [data.Row(f"comment number {i}", "wikipedia_talk_toxicity_cat.csv", {"toxicity": i % 2, "spam": 0.0})
+                for i in range(400)]  # fmt: skip
+    tweets = [data.Row("@a you idiot", "davidson_hate_offensive_tweets.csv", {"profanity": 1.0, "spam": 0.0})]
+    spam = [data.Row("Win a prize, call 0906", "sms_spam_collection.csv", {"spam": 1.0, "identity_attack": 0.0})]
+    out = data.with_platform_formatting(comments + tweets + spam, rate=0.3, seed=1)
+    assert out[-2:] == tweets + spam
+    formatted = [(before, after) for before, after in zip(comments, out, strict=False) if before.text != after.text]
+    assert 80 < len(formatted) < 160  # about 30%
+    for before, after in formatted:
+        assert before.text in after.text and ("@" in after.text or "http://t.co/" in after.text or "#" in after.text)
+        assert after.targets == {"toxicity": before.targets["toxicity"]}  # the toxicity target kept, spam dropped
+    assert data.with_platform_formatting(comments, rate=0.3, seed=1) == out[:-2]  # reproducible
+
+
+def test_each_fold_leaves_its_source_out_and_never_trains_on_a_source_the_artifact_may_not_ship():
+    from models import data
+    from models.evaluate import folds
+
+    def row(source: str, group: str = "") -> data.Row:
+        return data.Row(f"a text from {source} {group}", source, {"toxicity": 0.0, "spam": 0.0}, group=group)
+
+    rows = [row(s.file) for s in data.SOURCES if not s.file.startswith("youtube")]
+    rows += [row("youtube_spam_collection_4videos.csv", video) for video in ("Psy", "Eminem")]
+    by_name = {name: (label, rest, held) for name, label, rest, held in folds(rows)}
+    assert by_name["olid_offenseval2019_tweets.csv"][0] == "toxicity"
+    assert by_name["youtube video Psy"][0] == by_name["sms_spam_collection.csv (message style)"][0] == "spam"
+    for name, (_, rest, held) in by_name.items():
+        assert held and not {r.text for r in held} & {r.text for r in rest}, name
+        assert all(r.source != "olid_offenseval2019_tweets.csv" for r in rest), name  # no licence: never trained
+    assert {r.group for r in by_name["youtube video Psy"][1] if r.group} == {"Eminem"}
+
+
+def test_the_functional_cases_decode_their_slurs_and_label_condemnation_as_no_attack():
+    from models import data
+
+    rows = data.functional_rows()
+    slurs = data.slurs()
+    assert len(slurs) == len(data.SLURS_ROT13) and all(s.isascii() and s == s.lower() for s in slurs)
+    attacks = [r for r in rows if r.stratum == "slur_attack"]
+    condemned = [r for r in rows if r.stratum == "slur_condemned"]
+    assert attacks and all(r.targets["identity_attack"] == r.targets["toxicity"] == 1.0 for r in attacks)
+    assert condemned and all(r.targets["toxicity"] == 0.0 and "profanity" not in r.targets for r in condemned)
+    assert all(any(s in r.text.lower() for s in slurs) for r in attacks + condemned)
+    spam_kinds = {r.stratum for r in rows if r.targets["spam"] == 1.0}
+    assert spam_kinds == {"blog_spam", "self_promotion", "prize_scam"}
