@@ -155,8 +155,8 @@ def write_card(artifact_dir: Path) -> str:
                 "## Leave one source out",
                 "",
                 f"Retrained without the held-out source ({loso['training']['epochs']} epoch, caps x"
-                f"{loso['training']['cap_scale']}, the hand-written rows x{loso['training'].get('template_repeats', 1)}"
-                "), measured on all of it.",
+                f"{loso['training']['cap_scale']}, the hand-written spam rows x"
+                f"{loso['training'].get('spam_template_repeats', 1)}), measured on all of it.",
                 "",
                 "| held out | label | n | positives | ROC-AUC | PR-AUC | threshold | precision | recall | peer AUC |",
                 "|---|---|---|---|---|---|---|---|---|---|",

@@ -383,9 +383,10 @@ def functional_rows() -> list[Row]:
     return list(unique.values())
 
 
-def template_rows() -> list[Row]:
-    """Every synthetic training row: identity mentions, and the functional cases."""
-    return identity_rows() + functional_rows()
+def template_rows(spam_repeats: int = 1) -> list[Row]:
+    """Every synthetic training row: identity mentions, and the functional cases, the spam ones repeated."""
+    functional = functional_rows()
+    return identity_rows() + functional + [r for r in functional if r.targets["spam"] == 1.0] * (spam_repeats - 1)
 
 
 HANDLE_WORDS = ("mike", "jess", "newsfan", "the_real_dan", "katie", "sportsguy", "lola", "bigtex", "anon", "dj")

@@ -129,7 +129,7 @@ def leave_one_source_out(
             continue
         started = time.monotonic()
         train_rows, valid_rows, _ = data.split(rest, (0.1, 0.0), seed=config.seed)
-        templates = data.template_rows() * config.template_repeats
+        templates = data.template_rows(spam_repeats=config.spam_template_repeats)
         net, calibration = build(config, train_rows + templates, valid_rows, log=False)
         probs = apply_calibration(logits_of(net, [r.text for r in held], config.max_length), calibration)
         j = TRAINED_LABELS.index(label)

@@ -195,3 +195,7 @@ def test_the_functional_cases_decode_their_slurs_and_label_condemnation_as_no_at
     assert all(any(s in r.text.lower() for s in slurs) for r in attacks + condemned)
     spam_kinds = {r.stratum for r in rows if r.targets["spam"] == 1.0}
     assert spam_kinds == {"blog_spam", "self_promotion", "prize_scam"}
+    once, thrice = data.template_rows(), data.template_rows(spam_repeats=3)
+    extra = [r for r in thrice if r not in once or thrice.count(r) > 1]
+    assert len(thrice) - len(once) == 2 * sum(r.targets["spam"] == 1.0 for r in rows)
+    assert extra and all(r.targets["spam"] == 1.0 for r in extra)  # only the spam rows repeat
