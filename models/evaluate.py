@@ -153,7 +153,7 @@ def leave_one_source_out(
             "seconds": round(time.monotonic() - started),
         }
         # Davidson is the only labelled source of identity_attack: left out, that head learned from the
-        # hand-written group attacks alone, and this says how far they carry to real hate speech.
+        # hand-written attacks (with and without slurs) alone, and this says how far they carry to real hate.
         other = [i for i, r in enumerate(held) if label != "identity_attack" and r.label("identity_attack") is not None]
         attack_y = np.array([held[i].label("identity_attack") for i in other])
         if len(set(attack_y.tolist())) == 2:
