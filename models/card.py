@@ -83,10 +83,11 @@ def write_card(artifact_dir: Path) -> str:
         "- `toxicity`: Civil Comments posts (news-site comments; soft targets: the share of span annotators",
         "  who kept calling the post toxic), Wikipedia talk comments (CAT and the identity subset), Davidson tweets.",
         "- `identity_attack`: Davidson's hate-speech votes (tweets, where hate mostly means slurs), and hand-written",
-        "  attacks on groups that use no slur (below).",
-        "- `profanity`: Davidson's offensive-or-hate votes, which are dominated by profanity and slurs.",
-        "- `spam`: YouTube comment spam and SMS spam against ham and ordinary comments; the service adds link,",
-        "  author and repetition signals to this score (service/signals.py).",
+        "  attacks on groups, with and without slurs (below).",
+        "- `profanity`: Davidson's offensive-or-hate votes, which are dominated by profanity and slurs, and the",
+        "  hand-written slur attacks.",
+        "- `spam`: YouTube comment spam and SMS spam against ham and ordinary comments, and hand-written comment",
+        "  spam (below); the service adds link, author and repetition signals to this score (service/signals.py).",
         "",
         "**Not scored, rather than faked:** "
         + "; ".join(f"`{label}` ({why})" for label, why in ABSENT_LABELS.items())

@@ -421,14 +421,16 @@ def with_platform_formatting(rows: list[Row], rate: float, seed: int) -> list[Ro
 
     Only the tweet sources and the spam sources carry that formatting, so without this the model learned
     it as a label: left out of training, Davidson's hate tweets with an @mention scored a mean
-    toxicity of 0.27 against 0.64 for the same kind without one. The formatted copy keeps its toxicity
-    targets and drops its spam target, since a link was added to a comment nobody judged as spam.
+    toxicity of 0.27 against 0.64 for the same kind without one. A formatted row replaces its original,
+    keeps its toxicity targets and drops its spam target, since a link was added to a comment nobody judged
+    as spam. Moderators' own labels are left as they gave them.
     """
     rng = random.Random(seed)
     spam_sources = {s.file for s in SOURCES if s.kind == "spam"}
     out = []
     for row in rows:
-        eligible = row.source not in TWEET_SOURCES | spam_sources and row.targets.get("spam", 0.0) < 0.5
+        kept = TWEET_SOURCES | spam_sources | {"moderator_labels"}
+        eligible = row.source not in kept and row.targets.get("spam", 0.0) < 0.5
         if eligible and "toxicity" in row.targets and rng.random() < rate:
             targets = {k: v for k, v in row.targets.items() if k != "spam"}
             row = Row(_decorate(row.text, rng), row.source, targets, row.group, row.stratum)

@@ -76,7 +76,8 @@ def document() -> dict[str, Any]:
                         {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}},
                         *_query_parameters(),
                     ],
-                    "responses": {"200": _json("CommentPage", "a page of comments"), **_errors(401, 422)},
+                    # An id the router cannot take (a line break, say) answers 404 like any unknown URL.
+                    "responses": {"200": _json("CommentPage", "a page of comments"), **_errors(401, 404, 422)},
                 }
             },
             "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "the process is up"}}}},

@@ -11,7 +11,7 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import JobStatus
 from rq.registry import ScheduledJobRegistry
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from service import keys
@@ -132,21 +132,30 @@ def reconcile_explanations(session: Session, redis: Redis, settings: Settings, m
     """
     now = utcnow()
     newest = now - timedelta(seconds=settings.reconcile_after_seconds)
+    # The cursor is (decided_at, id): a batch's decisions share one decided_at, and a cursor on the time
+    # alone skipped the rest of a batch that straddled a page boundary.
     stored = redis.get(keys.EXPLAIN_SWEEP_CURSOR)
-    cursor = datetime.fromisoformat(stored.decode()) if isinstance(stored, bytes) else newest
+    if isinstance(stored, bytes):
+        at, _, last_id = stored.decode().partition("|")
+        cursor = datetime.fromisoformat(at)
+        after_cursor = or_(Comment.decided_at < cursor, and_(Comment.decided_at == cursor, Comment.id < last_id))
+    else:
+        after_cursor = Comment.decided_at < newest
     held = session.execute(
         select(Comment.id, Comment.reasons, Comment.decided_at)
         .where(
             Comment.status == HELD,
             Comment.model_version == model_version,
-            Comment.decided_at < min(cursor, newest),
+            Comment.decided_at < newest,
+            after_cursor,
             Comment.decided_at > now - timedelta(days=1),
         )
-        .order_by(Comment.decided_at.desc())
+        .order_by(Comment.decided_at.desc(), Comment.id.desc())
         .limit(BATCH)
     ).all()
     if len(held) == BATCH:
-        redis.set(keys.EXPLAIN_SWEEP_CURSOR, held[-1].decided_at.isoformat(), ex=24 * 3600)
+        last = held[-1]
+        redis.set(keys.EXPLAIN_SWEEP_CURSOR, f"{last.decided_at.isoformat()}|{last.id}", ex=24 * 3600)
     else:
         redis.delete(keys.EXPLAIN_SWEEP_CURSOR)
     count = 0

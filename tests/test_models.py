@@ -152,16 +152,20 @@ def test_tweet_formatting_is_added_only_to_non_tweet_comments_and_never_teaches_
 
     comments = [data.Row(f"comment number {i}", "wikipedia_talk_toxicity_cat.csv", {"toxicity": i % 2, "spam": 0.0})
                 for i in range(400)]  # fmt: skip
-    tweets = [data.Row("@a you idiot", "davidson_hate_offensive_tweets.csv", {"profanity": 1.0, "spam": 0.0})]
-    spam = [data.Row("Win a prize, call 0906", "sms_spam_collection.csv", {"spam": 1.0, "identity_attack": 0.0})]
-    out = data.with_platform_formatting(comments + tweets + spam, rate=0.3, seed=1)
-    assert out[-2:] == tweets + spam
-    formatted = [(before, after) for before, after in zip(comments, out, strict=False) if before.text != after.text]
+    untouched = [  # rows that would be formatted if they were eligible: each has a toxicity target and no spam
+        data.Row("@a you idiot", "davidson_hate_offensive_tweets.csv", {"toxicity": 1.0, "spam": 0.0}),
+        data.Row("Love this song", "youtube_spam_collection_4videos.csv", {"toxicity": 0.0, "spam": 0.0}),
+        data.Row("A fair article", "moderator_labels", {"toxicity": 0.0, "spam": 0.0}),
+        data.Row("Win a prize http://x.example", "functional_templates", {"toxicity": 0.0, "spam": 1.0}),
+    ]
+    assert data.with_platform_formatting(untouched, rate=1.0, seed=1) == untouched
+    out = data.with_platform_formatting(comments, rate=0.3, seed=1)
+    formatted = [(before, after) for before, after in zip(comments, out, strict=True) if before.text != after.text]
     assert 80 < len(formatted) < 160  # about 30%
     for before, after in formatted:
         assert before.text in after.text and ("@" in after.text or "http://t.co/" in after.text or "#" in after.text)
         assert after.targets == {"toxicity": before.targets["toxicity"]}  # the toxicity target kept, spam dropped
-    assert data.with_platform_formatting(comments, rate=0.3, seed=1) == out[:-2]  # reproducible
+    assert data.with_platform_formatting(comments, rate=0.3, seed=1) == out  # reproducible
 
 
 def test_each_fold_leaves_its_source_out_and_never_trains_on_a_source_the_artifact_may_not_ship():

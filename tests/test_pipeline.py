@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from rq import Queue
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from models.scorer import ARTIFACTS_DIR, DEFAULT_VERSION, HEADS_FILE
@@ -326,6 +326,10 @@ def test_the_explanation_sweep_pages_through_a_wave_of_held_comments(
 
     try:
         with runtime.current().db.session() as session:
+            # One batch's decisions share a decided_at: make the page boundary fall inside such a batch.
+            shared = session.scalar(select(func.max(Comment.decided_at)).where(Comment.id.in_(ids)))
+            session.execute(update(Comment).where(Comment.id.in_(ids[1:4])).values(decided_at=shared))
+            session.commit()
             passes = [reconcile.reconcile_explanations(session, redis, settings, scorer.version) for _ in range(4)]
             assert reconcile.reconcile_explanations(session, redis, settings, "some-older-model") == 0
     finally:
