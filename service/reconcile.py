@@ -11,7 +11,7 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import JobStatus
 from rq.registry import ScheduledJobRegistry
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from service import keys
@@ -140,7 +140,7 @@ def reconcile_explanations(session: Session, redis: Redis, settings: Settings, m
         cursor = datetime.fromisoformat(at)
         after_cursor = or_(Comment.decided_at < cursor, and_(Comment.decided_at == cursor, Comment.id < last_id))
     else:
-        after_cursor = Comment.decided_at < newest
+        after_cursor = true()
     held = session.execute(
         select(Comment.id, Comment.reasons, Comment.decided_at)
         .where(
