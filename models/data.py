@@ -219,10 +219,10 @@ SLUR_ATTACKS = (
     "you're a {s}",
     "shut up {s}",
     "look at this {s} lol",
-    "No {s}s allowed in this town.",
-    "I hate {s}s.",
+    "No {ss} allowed in this town.",
+    "I hate {ss}.",
     "what a stupid {s}",
-    "{S}s should go back where they came from.",
+    "{SS} should go back where they came from.",
     "typical {s}, always complaining",
     "get out of here you {s}",
 )
@@ -298,18 +298,20 @@ ENGAGEMENT_BAIT = (
 PRIZE_SCAMS = (
     "Congratulations! You have won a {prize}. To claim, call {phone} now.",
     "URGENT: your number was selected for a {prize}. Reply YES or call {phone} to claim.",
-    "Text WIN to {short} for your chance to get a {prize}. 18+ only, cost 150p/msg.",
+    "Text WIN to {short} for your chance to get a {prize}. 18+ only, $1.99 per message.",
     "Need a loan fast? Instant approval, bad credit ok. Call {phone} today.",
     "Lonely tonight? Hot singles want to chat with you, call {phone}.",
     "I lost everything to a crypto scam until an expert got my money back. WhatsApp him on {phone}.",
     "FREE entry to win a {prize}! Send your name to {short} before midnight.",
     "You are entitled to compensation for your accident. Call {phone} free to claim your payout.",
 )
+# Numbers chosen so that none occurs in the SMS file: the first ones were shortcodes remembered from that
+# corpus, which leaked it into the fold that holds SMS out.
 PRIZE_FILLS = (
-    ("$1,000 Walmart gift card", "1-800-555-0199", "80082"),
-    ("brand new iPhone", "0906 123 4567", "62468"),
-    ("holiday for two", "+1 (415) 555-0132", "87121"),
-    ("£2,000 cash prize", "08712 400 500", "85555"),
+    ("$1,000 Walmart gift card", "1-888-555-0143", "30333"),
+    ("brand new iPhone", "+44 20 7946 0958", "44144"),
+    ("holiday for two", "+1 (415) 555-0132", "51515"),
+    ("£2,000 cash prize", "(212) 555-0187", "70070"),
 )
 PROMOTION_FILLS = (
     ("YouTube channel", "music covers", "Instagram", "dog's surgery", "gift cards", "http://bit.ly/2xFreeGift"),
@@ -339,6 +341,15 @@ def slurs() -> list[str]:
     return [codecs.decode(s, "rot13") for s in SLURS_ROT13]
 
 
+def plural(noun: str) -> str:
+    """English plural of a slur or group noun: "-y" after a consonant becomes "-ies"; "trash" has none."""
+    if noun.endswith("trash"):
+        return noun
+    if noun.endswith("y") and noun[-2:-1] not in tuple("aeiou"):
+        return noun[:-1] + "ies"
+    return noun + "s"
+
+
 def functional_rows() -> list[Row]:
     """The hand-written functional cases; each row's `stratum` names its kind (the model card counts them)."""
     rows = []
@@ -357,7 +368,8 @@ def functional_rows() -> list[Row]:
     # Naming a slur to condemn it is not an attack; whether that is profanity is left unsaid.
     condemned = {k: v for k, v in every_label.items() if k != "profanity"}
     for slur in slurs():
-        fills = {"s": slur, "S": slur[0].upper() + slur[1:]}
+        many = plural(slur)
+        fills = {"s": slur, "S": slur[0].upper() + slur[1:], "ss": many, "SS": many[0].upper() + many[1:]}
         for template in SLUR_ATTACKS:
             attack = every_label | {"toxicity": 1.0, "identity_attack": 1.0, "profanity": 1.0}
             add("slur_attack", template.format(**fills), attack)
@@ -440,10 +452,12 @@ def with_platform_formatting(rows: list[Row], rate: float, seed: int) -> list[Ro
 
 def load_rows(data_dir: Path, shipped_only: bool = True, cap_scale: float = 1.0, seed: int = 13) -> list[Row]:
     """Every training row, capped per source and class so no dataset's quirks dominate."""
-    rng = random.Random(seed)
     rows: list[Row] = []
     for source in SOURCES:
         if source.shipped or not shipped_only:
+            # One generator per source: which rows a source contributes must not depend on which other
+            # sources were loaded before it (adding OLID to the evaluation once reshuffled every later one).
+            rng = random.Random(f"{seed}:{source.file}")
             rows.extend(capped(read_source(data_dir, source), max(2, int(source.cap * cap_scale)), rng))
     return rows
 

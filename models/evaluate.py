@@ -15,7 +15,7 @@ import numpy as np
 from models import data
 from models.metrics import pr_auc, roc_auc
 from models.scorer import load
-from models.train import TRAINED_LABELS, TrainConfig, apply_calibration, build, logits_of, measure
+from models.train import TRAINED_LABELS, TrainConfig, apply_calibration, build, logits_of, measure, sampled_templates
 
 EVALUATION_FILE = "evaluation.json"
 IDENTITY_PATTERN = re.compile(r"\b(" + "|".join(re.escape(t.lower()) for t in data.IDENTITY_TERMS) + r")s?\b", re.I)
@@ -129,8 +129,7 @@ def leave_one_source_out(
             continue
         started = time.monotonic()
         train_rows, valid_rows, _ = data.split(rest, (0.1, 0.0), seed=config.seed)
-        templates = data.template_rows(spam_repeats=config.spam_template_repeats)
-        net, calibration = build(config, train_rows + templates, valid_rows, log=False)
+        net, calibration = build(config, train_rows + sampled_templates(config), valid_rows, log=False)
         probs = apply_calibration(logits_of(net, [r.text for r in held], config.max_length), calibration)
         j = TRAINED_LABELS.index(label)
         idx = [i for i, r in enumerate(held) if r.label(label) is not None]

@@ -207,6 +207,13 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
+def sampled_templates(config: TrainConfig) -> list[data.Row]:
+    """The hand-written rows, scaled with the sources' caps so their weight is the same at any `cap_scale`."""
+    templates = data.template_rows(spam_repeats=config.spam_template_repeats)
+    random.Random(config.seed).shuffle(templates)
+    return templates[: max(2, int(len(templates) * config.cap_scale))]
+
+
 def build(
     config: TrainConfig, train_rows: list[data.Row], valid_rows: list[data.Row], log: bool
 ) -> tuple[ModerationNet, dict]:
@@ -244,9 +251,7 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig, log: bool = True) 
     if config.extra_labels:
         rows += data.read_label_export(Path(config.extra_labels))
     train_rows, valid_rows, test_rows = data.split(rows, (0.1, 0.15), seed=config.seed)
-    templates = data.template_rows(spam_repeats=config.spam_template_repeats)
-    random.Random(config.seed).shuffle(templates)
-    train_rows += templates[: max(2, int(len(templates) * config.cap_scale))]
+    train_rows += sampled_templates(config)
     if log:
         print(f"{len(train_rows)} training, {len(valid_rows)} validation, {len(test_rows)} test rows", flush=True)
     net, calibration = build(config, train_rows, valid_rows, log)

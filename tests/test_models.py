@@ -196,10 +196,60 @@ def test_the_functional_cases_decode_their_slurs_and_label_condemnation_as_no_at
     condemned = [r for r in rows if r.stratum == "slur_condemned"]
     assert attacks and all(r.targets["identity_attack"] == r.targets["toxicity"] == 1.0 for r in attacks)
     assert condemned and all(r.targets["toxicity"] == 0.0 and "profanity" not in r.targets for r in condemned)
-    assert all(any(s in r.text.lower() for s in slurs) for r in attacks + condemned)
+    assert all(any(s in r.text.lower() or data.plural(s) in r.text.lower() for s in slurs) for r in attacks + condemned)
     spam_kinds = {r.stratum for r in rows if r.targets["spam"] == 1.0}
     assert spam_kinds == {"blog_spam", "self_promotion", "prize_scam"}
     once, thrice = data.template_rows(), data.template_rows(spam_repeats=3)
     extra = [r for r in thrice if r not in once or thrice.count(r) > 1]
     assert len(thrice) - len(once) == 2 * sum(r.targets["spam"] == 1.0 for r in rows)
     assert extra and all(r.targets["spam"] == 1.0 for r in extra)  # only the spam rows repeat
+
+
+def test_slur_plurals_are_english_and_every_plural_template_uses_them():
+    from models import data
+
+    assert [data.plural(w) for w in ("puppy", "monkey", "white trash", "bigot")] == [
+        "puppies", "monkeys", "white trash", "bigots"
+    ]  # fmt: skip
+    plural_templates = [t for t in data.SLUR_ATTACKS if "{ss}" in t or "{SS}" in t]
+    attacks = {r.text for r in data.functional_rows() if r.stratum == "slur_attack"}
+    for slur in data.slurs():
+        many = data.plural(slur)
+        for template in plural_templates:
+            assert template.format(ss=many, SS=many[0].upper() + many[1:]) in attacks
+
+
+def test_the_scam_templates_share_no_phone_number_or_shortcode_with_the_sms_corpus():
+    from models import data
+
+    sms = (DATA_DIR / "sms_spam_collection.csv").read_text(encoding="utf-8")
+    for _, phone, shortcode in data.PRIZE_FILLS:
+        assert phone not in sms and shortcode not in sms
+    assert not any("150p" in t for t in data.PRIZE_SCAMS)
+
+
+def test_a_sources_sample_does_not_depend_on_which_other_sources_are_loaded():
+    from models import data
+
+    def davidson(rows: list[data.Row]) -> list[str]:
+        return [r.text for r in rows if r.source == "davidson_hate_offensive_tweets.csv"]
+
+    shipped = data.load_rows(DATA_DIR, shipped_only=True, cap_scale=0.05)
+    everything = data.load_rows(DATA_DIR, shipped_only=False, cap_scale=0.05)
+    assert len(everything) > len(shipped)  # OLID loaded too, and it comes before the spam sources
+    assert davidson(shipped) and davidson(shipped) == davidson(everything)
+    assert [r.text for r in shipped if r.source.startswith("sms")] == [
+        r.text for r in everything if r.source.startswith("sms")
+    ]
+
+
+def test_the_hand_written_rows_scale_with_the_caps_in_training_and_in_every_fold():
+    from dataclasses import replace
+
+    from models import data
+    from models.train import TrainConfig, sampled_templates
+
+    full = data.template_rows(spam_repeats=3)
+    config = TrainConfig(version="t")
+    assert len(sampled_templates(config)) == len(full)
+    assert len(sampled_templates(replace(config, cap_scale=0.3))) == int(len(full) * 0.3)
