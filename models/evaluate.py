@@ -164,6 +164,13 @@ def leave_one_source_out(
     return results
 
 
+def loso_config_for(artifact_dir: Path, epochs: int, cap_scale: float) -> TrainConfig:
+    """The artifact's own training recipe with fewer epochs and smaller caps, so the folds measure that recipe."""
+    training = json.loads((artifact_dir / "config.json").read_text()).get("training", {})
+    known = {k: v for k, v in training.items() if k in TrainConfig.__dataclass_fields__ and k != "extra_labels"}
+    return replace(TrainConfig(version="loso", **known), epochs=epochs, cap_scale=cap_scale)
+
+
 def evaluate(
     artifact_dir: Path, data_dir: Path, loso: bool, loso_config: TrainConfig | None = None, log: bool = True
 ) -> dict:
@@ -172,7 +179,7 @@ def evaluate(
 
     report: dict[str, Any] = {"artifact": str(artifact_dir.name), "fixed": fixed_split(artifact_dir, data_dir)}
     if loso:
-        config = loso_config or replace(TrainConfig(version="loso"), epochs=1, cap_scale=0.6)
+        config = loso_config or loso_config_for(artifact_dir, epochs=1, cap_scale=0.3)
         report["leave_one_source_out"] = {
             "training": config.__dict__,
             "folds": leave_one_source_out(data_dir, config, log),

@@ -253,3 +253,13 @@ def test_the_hand_written_rows_scale_with_the_caps_in_training_and_in_every_fold
     config = TrainConfig(version="t")
     assert len(sampled_templates(config)) == len(full)
     assert len(sampled_templates(replace(config, cap_scale=0.3))) == int(len(full) * 0.3)
+
+
+def test_the_folds_retrain_with_the_artifacts_own_recipe_at_the_requested_size(tmp_path):
+    from models.evaluate import loso_config_for
+
+    training = {"trainable_layers": 2, "epochs": 2, "cap_scale": 1.0, "encoder_lr": 1e-5, "extra_labels": "x.csv"}
+    (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": training | {"a_future_setting": 1}}))
+    config = loso_config_for(tmp_path, epochs=1, cap_scale=0.3)
+    assert (config.trainable_layers, config.encoder_lr, config.epochs, config.cap_scale) == (2, 1e-5, 1, 0.3)
+    assert config.extra_labels is None  # moderators' labels are not a source with a fold
