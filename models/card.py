@@ -66,6 +66,15 @@ def loso_summary(folds: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def recipe_line(training: dict[str, Any]) -> str:
+    return (
+        f"Retrained without the held-out source with the artifact's recipe, cheapened: {training['epochs']} "
+        f"epoch(s), caps x{training['cap_scale']}, the hand-written rows sampled by the same factor (sources "
+        "under their cap do not shrink, so those rows weigh less here than in the artifact), top "
+        f"{training['trainable_layers']} layers trained. Measured on all of the held-out source."
+    )
+
+
 def write_card(artifact_dir: Path) -> str:
     config = json.loads((artifact_dir / "config.json").read_text())
     counts = template_counts()
@@ -105,8 +114,10 @@ def write_card(artifact_dir: Path) -> str:
         f"{counts['slur_condemned']} sentences condemning one, {counts['counter_speech']} counter-speech sentences;",
         f"comment spam of kinds the sources lack or have only one of: {counts['blog_spam']} blog-style,",
         f"{counts['self_promotion']} self-promotion and engagement bait, {counts['prize_scam']} prize, loan and",
-        f"chat-line scams; and {counts['honest_comment']} honest comments, some with links, phone numbers or talk of",
-        "subscribing. They are training rows only: the measurements below are all on the real sources. They were",
+        f"chat-line scams; and {counts['honest_comment']} honest comments written in spam's words (links, phone",
+        "numbers, subscribing, following, free, win, call). The spam rows and the honest comments are each seen"
+        f" {config.get('training', {}).get('spam_template_repeats', 1)} times.",
+        "They are training rows only: the measurements below are all on the real sources. They were",
         "written after reading the spam sources and Davidson's hate tweets, so the leave-one-source-out figures",
         "for those sources carry that reading: they measure the other sources plus these rows.",
         "",
@@ -149,17 +160,20 @@ def write_card(artifact_dir: Path) -> str:
             "| rows | n | FPR |",
             "|---|---|---|",
         ]
-        for name in ("non_toxic", "non_toxic_naming_identity", "wikipedia_identity_subset_non_toxic_naming_identity"):
+        names: tuple[str, ...] = (
+            "non_toxic",
+            "non_toxic_naming_identity",
+            "wikipedia_identity_subset_non_toxic_naming_identity",
+        )
+        names += ("wikipedia_identity_subset_non_toxic_naming_no_listed_term",)
+        for name in (n for n in names if n in identity):
             lines.append(f"| {name} | {identity[name]['n']} | {_f(identity[name]['false_positive_rate'])} |")
         if loso := evaluation.get("leave_one_source_out"):
             lines += [
                 "",
                 "## Leave one source out",
                 "",
-                f"Retrained without the held-out source ({loso['training']['epochs']} epoch, caps x"
-                f"{loso['training']['cap_scale']}, the hand-written rows sampled at the same scale with the spam ones"
-                f" x{loso['training'].get('spam_template_repeats', 1)}, top {loso['training']['trainable_layers']}"
-                " layers trained), measured on all of it.",
+                recipe_line(loso["training"]),
                 "",
                 "| held out | label | n | positives | ROC-AUC | PR-AUC | threshold | precision | recall | peer AUC |",
                 "|---|---|---|---|---|---|---|---|---|---|",

@@ -334,6 +334,44 @@ PROMOTION_HAM = (
     "Congratulations to the team, they won the cup fair and square!",
     "Call your representative and tell them what you think about this bill.",
 )
+# Readers' comments in spam's vocabulary (subscribe, check out, follow, channel, free, win, call, like):
+# with only the few above, the all-layer model held "Check out the city's website for the schedule." as
+# spam (0.92) and "I subscribed to the paper after reading this series." (0.94).
+READER_HAM = (
+    "Subscribed! Great journalism.",
+    "This is why I pay for a subscription.",
+    "I'm cancelling my subscription over this coverage.",
+    "Check out the library's new reading room, it's lovely.",
+    "I checked out the new bike lanes myself, they're better than the article says.",
+    "We went to the farmers market after reading this, the peaches really are back.",
+    "Follow the council on Twitter for updates.",
+    "I follow this reporter on Instagram, her photos from the flood were incredible.",
+    "You can watch the full game on the team's YouTube channel.",
+    "The mayor's speech is on the local news channel tonight.",
+    "Free parking downtown this weekend, per the article.",
+    "The museum is free on Sundays, worth a visit.",
+    "Win or lose, this team made the town proud.",
+    "They won the lottery for the new housing units, good for them.",
+    "Call 911 if you see anything suspicious.",
+    "Call your council member, the number is on the city site.",
+    "Like many of you, I was stuck in that traffic for an hour.",
+    "I liked this story, more of these please.",
+    "Please donate blood if you can, the hospital is short.",
+    "The food bank needs volunteers, you can sign up on their page.",
+    "My cousin runs a bakery on Main Street and the new parking rules are killing her business.",
+    "Sign the petition at the library if you want the pool reopened.",
+    "I earn minimum wage and I can't afford these rents.",
+    "Working from home has saved me two hours a day.",
+    "Congratulations to the graduates!",
+    "Click through to the second page, the budget table is there.",
+    "The link to the survey in the article is broken.",
+    "Great article, I shared it with my whole family.",
+    "I found a cheaper quote by calling around, don't take the first offer.",
+    "Text alerts from the county are free, sign up at the sheriff's office.",
+    "I made money on my house and lost it all on the next one.",
+    "Thank you! I will definitely check out that park this weekend.",
+    "Is there a channel where we can send tips to the newsroom?",
+)
 PROMOTION_YEARS = ("2015", "2021", "2024")
 
 
@@ -391,14 +429,18 @@ def functional_rows() -> list[Row]:
     for url in OFFICIAL_URLS:
         for template in ARTICLE_PRAISE + PROMOTION_HAM:
             add("honest_comment", template.format(url=url), every_label)
+    for text in READER_HAM:
+        add("honest_comment", text, every_label)
     unique = {row.text: row for row in rows}  # templates without a placeholder repeat
     return list(unique.values())
 
 
 def template_rows(spam_repeats: int = 1) -> list[Row]:
-    """Every synthetic training row: identity mentions, and the functional cases, the spam ones repeated."""
+    """Every synthetic training row: identity mentions, and the functional cases, the spam ones and the honest
+    comments in spam's words repeated (repeated alone, the spam rows taught that those words are spam)."""
     functional = functional_rows()
-    return identity_rows() + functional + [r for r in functional if r.targets["spam"] == 1.0] * (spam_repeats - 1)
+    repeated = [r for r in functional if r.targets["spam"] == 1.0 or r.stratum == "honest_comment"]
+    return identity_rows() + functional + repeated * (spam_repeats - 1)
 
 
 HANDLE_WORDS = ("mike", "jess", "newsfan", "the_real_dan", "katie", "sportsguy", "lola", "bigtex", "anon", "dj")
@@ -466,7 +508,6 @@ def split(
     rows: Iterable[Row], fractions: tuple[float, float], seed: int = 13
 ) -> tuple[list[Row], list[Row], list[Row]]:
     """A fixed train / validation / test split, stratified by source and class."""
-    rng = random.Random(seed)
     groups: dict[tuple[str, str], list[Row]] = {}
     for row in rows:
         groups.setdefault((row.source, row.stratum), []).append(row)
@@ -475,7 +516,9 @@ def split(
     test: list[Row] = []
     for key in sorted(groups, key=str):
         group = groups[key]
-        rng.shuffle(group)
+        # One generator per group, as in load_rows: moderators' labels (`train --labels`) add groups, and
+        # those must not move the other sources' test rows, which `evaluate` rebuilds without the labels.
+        random.Random(f"{seed}:{key[0]}:{key[1]}").shuffle(group)
         n_valid, n_test = int(len(group) * fractions[0]), int(len(group) * fractions[1])
         valid.extend(group[:n_valid])
         test.extend(group[n_valid : n_valid + n_test])

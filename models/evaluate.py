@@ -57,7 +57,12 @@ def identity_probe(rows: list[data.Row], probs: np.ndarray, threshold: float) ->
     j = TRAINED_LABELS.index("toxicity")
     clean = [i for i, r in enumerate(rows) if r.label("toxicity") == 0 and not r.source.endswith("_templates")]
     naming = [i for i in clean if IDENTITY_PATTERN.search(rows[i].text)]
+    # The identity subset against itself: the overall rate mixes sources with different base rates (Civil
+    # Comments' borderline posts, which most of its raters called toxic, count as non-toxic there).
+    subset = [i for i in clean if rows[i].source == "wikipedia_toxicity_identity_testsubset.csv"]
     probe = [i for i in naming if rows[i].source == "wikipedia_toxicity_identity_testsubset.csv"]
+    named = set(naming)
+    unnamed = [i for i in subset if i not in named]
 
     def fpr(idx: list[int]) -> float | None:
         return round(float((probs[idx, j] >= threshold).mean()), 4) if idx else None
@@ -67,6 +72,10 @@ def identity_probe(rows: list[data.Row], probs: np.ndarray, threshold: float) ->
         "non_toxic": {"n": len(clean), "false_positive_rate": fpr(clean)},
         "non_toxic_naming_identity": {"n": len(naming), "false_positive_rate": fpr(naming)},
         "wikipedia_identity_subset_non_toxic_naming_identity": {"n": len(probe), "false_positive_rate": fpr(probe)},
+        "wikipedia_identity_subset_non_toxic_naming_no_listed_term": {
+            "n": len(unnamed),
+            "false_positive_rate": fpr(unnamed),
+        },
     }
 
 
@@ -165,8 +174,12 @@ def leave_one_source_out(
 
 
 def loso_config_for(artifact_dir: Path, epochs: int, cap_scale: float) -> TrainConfig:
-    """The artifact's own training recipe with fewer epochs and smaller caps, so the folds measure that recipe."""
-    training = json.loads((artifact_dir / "config.json").read_text()).get("training", {})
+    """The artifact's own training recipe with fewer epochs and smaller caps, so the folds measure that recipe.
+
+    Moderators' labels (`extra_labels`) are dropped: they are no source with a fold of its own."""
+    training = json.loads((artifact_dir / "config.json").read_text()).get("training")
+    if training is None:
+        raise ValueError(f"{artifact_dir} records no training recipe to retrain the folds with")
     known = {k: v for k, v in training.items() if k in TrainConfig.__dataclass_fields__ and k != "extra_labels"}
     return replace(TrainConfig(version="loso", **known), epochs=epochs, cap_scale=cap_scale)
 

@@ -39,7 +39,8 @@ class TrainConfig:
     seed: int = 13
     # The hand-written spam rows are few against thousands of real ones: seen once, a left-out source's kind
     # of spam was not learned even from a near-copy of its text. Repeating every hand-written row instead
-    # cost the toxicity folds (Davidson left out: 0.836 against 0.783), so only the spam rows repeat.
+    # cost the toxicity folds (Davidson left out: 0.836 against 0.783), so only the spam rows repeat, with
+    # the honest comments written in spam's words.
     spam_template_repeats: int = 3
     platform_formatting: float = 0.3  # share of non-tweet comments given tweet formatting (data.py says why)
     extra_labels: str | None = None  # a `civility export-labels` CSV: moderators' decisions
@@ -211,7 +212,10 @@ def _round(value: float | None) -> float | None:
 
 
 def sampled_templates(config: TrainConfig) -> list[data.Row]:
-    """The hand-written rows, scaled with the sources' caps so their weight is the same at any `cap_scale`."""
+    """The hand-written rows, scaled by the same factor as the sources' caps.
+
+    Sources already under their cap do not shrink, so at a small `cap_scale` (the folds) these rows weigh
+    less against the real ones than in the shipped model, never more."""
     templates = data.template_rows(spam_repeats=config.spam_template_repeats)
     random.Random(config.seed).shuffle(templates)
     return templates[: max(2, int(len(templates) * config.cap_scale))]
