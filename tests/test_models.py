@@ -274,7 +274,7 @@ def test_the_hand_written_rows_scale_with_the_caps_in_training_and_in_every_fold
     assert len(sampled_templates(small)) == int(len(full) * 0.05)
 
     class Trained(Exception):
-        pass
+        """Raised where the fold would start training."""
 
     def build(config, train_rows, valid_rows, log):  # stands in for training: only what it is given matters
         seen.append([r for r in train_rows if r.source.endswith("_templates")])
