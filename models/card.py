@@ -160,12 +160,12 @@ def write_card(artifact_dir: Path) -> str:
             "| rows | n | FPR |",
             "|---|---|---|",
         ]
-        names: tuple[str, ...] = (
+        names = (
             "non_toxic",
             "non_toxic_naming_identity",
             "wikipedia_identity_subset_non_toxic_naming_identity",
+            "wikipedia_identity_subset_non_toxic_naming_no_listed_term",
         )
-        names += ("wikipedia_identity_subset_non_toxic_naming_no_listed_term",)
         for name in (n for n in names if n in identity):
             lines.append(f"| {name} | {identity[name]['n']} | {_f(identity[name]['false_positive_rate'])} |")
         if loso := evaluation.get("leave_one_source_out"):
