@@ -113,7 +113,9 @@ def write_card(artifact_dir: Path) -> str:
         f"source has them, and the first model scored them 0.01), {counts['slur_attack']} attacks with a slur and",
         f"{counts['slur_condemned']} sentences condemning one, {counts['counter_speech']} counter-speech sentences;",
         f"comment spam of kinds the sources lack or have only one of: {counts['blog_spam']} blog-style,",
-        f"{counts['self_promotion']} self-promotion and engagement bait, {counts['prize_scam']} prize, loan and",
+        f"{counts['self_promotion']} self-promotion and engagement bait, {counts['testimonial_spam']} testimonials",
+        "selling a business, a site or a cure,",
+        f"{counts['prize_scam']} prize, loan and",
         f"chat-line scams; and {counts['honest_comment']} honest comments written in spam's words (links, phone",
         "numbers, subscribing, following, free, win, call). The spam rows and the honest comments are each seen"
         f" {config.get('training', {}).get('spam_template_repeats', 1)} times.",

@@ -320,6 +320,34 @@ PROMOTION_FILLS = (
     ("Twitch stream", "beats", "SoundCloud", "family", "coupons", "http://shorturl.at/kQx19"),
     ("page", "makeup tutorials", "Facebook", "startup", "followers", "https://tinyurl.com/watch-now-7"),
 )
+# Testimonials that sell: the soft sell of article comment sections, an on-topic comment that recommends a
+# business, a site, a cure or a "recovery expert" in the first person. v5 let most of them through (0.00 to
+# 0.20) because every other spam row here shouts or offers a prize.
+TESTIMONIAL_SPAM = (
+    "I was in the same situation last year until {business} sorted it out for me. Look them up at {url}, best"
+    " decision I ever made.",
+    "Good points in this article. I cover the same topic in more depth on my own site, {url}, stop by if you're"
+    " interested.",
+    "This {product} changed my life, I lost {n} pounds in a month. Link in my bio.",
+    "Anyone dealing with this should contact {business}, they helped my family and they will help you. {url}",
+    "I wish I had known about {business} sooner. They got me a great rate on {service} in one day: {url}",
+    "Thanks for writing about this. If you need {service}, DM me, I can get you a good price.",
+    "My husband and I used {business} for {service} and they were amazing, highly recommend them ({url}).",
+    "Totally agree with the author. For anyone curious, I wrote a free guide about this on my blog, just google"
+    " {business}.",
+    "People keep asking how I pay my bills working two hours a day. {business} showed me how, search for them.",
+    "If your {account} got hacked, {business} recovered mine in 24 hours. Email them at {email}.",
+)
+TESTIMONIAL_FILLS = (
+    ("BrightPath Finance", "www.brightpath-finance.co", "herbal detox tea", "a refinance", "account",
+     "brightpathhelp@gmail.com", "25"),
+    ("Summit Roofing Pros", "summitroofpros.net", "collagen powder", "roof repairs", "Facebook account",
+     "summitpros.support@outlook.com", "18"),
+    ("Dr. Alaba", "https://dralaba-healing.org", "CBD oil", "a payday loan", "bitcoin wallet",
+     "dralabahome@yahoo.com", "40"),
+    ("Global Visa Experts", "globalvisaexperts.io", "weight loss patch", "a work visa", "Instagram page",
+     "gve.desk@gmail.com", "12"),
+)  # fmt: skip
 # Ordinary comments that talk about subscribing, channels, likes or links: those words alone are not spam.
 PROMOTION_HAM = (
     "I subscribed to the paper after reading this series. Worth every penny.",
@@ -371,6 +399,19 @@ READER_HAM = (
     "I made money on my house and lost it all on the next one.",
     "Thank you! I will definitely check out that park this weekend.",
     "Is there a channel where we can send tips to the newsroom?",
+    # first-person experiences and recommendations that sell nothing, beside the testimonials above
+    "Great article! I'm sending it to my sister, she lives on that street.",
+    "Great article! The old photos of the mill brought back memories.",
+    "Nice post. My grandfather worked at that factory for thirty years.",
+    "Please spread the word, the shelter still needs foster homes for the puppies.",
+    "Share this with anyone living near the river, the evacuation order is in effect until Friday.",
+    "We hired a local roofer after the storm and it took them three months to show up. The backlog is real.",
+    "I lost twenty pounds last year just by walking to work, no pills needed.",
+    "My bank refinanced us at a decent rate, but only after weeks of paperwork.",
+    "I wrote to the editor about this last month and never heard back.",
+    "I signed up for the paper's email alerts after the flood coverage, they've been excellent.",
+    "Someone hacked my mother's email last week, so this piece on scams is timely.",
+    "The public library's free tax help is great, they sorted my return in an hour.",
 )
 PROMOTION_YEARS = ("2015", "2021", "2024")
 
@@ -420,6 +461,10 @@ def functional_rows() -> list[Row]:
         fills = {"channel": channel, "content": content, "platform": platform, "cause": cause, "gift": gift}
         for template in SELF_PROMOTION:
             add("self_promotion", template.format(url=url, **fills), spam)
+    for business, url, product, service, account, email, n in TESTIMONIAL_FILLS:
+        fills = {"business": business, "url": url, "product": product, "service": service, "account": account}
+        for template in TESTIMONIAL_SPAM:
+            add("testimonial_spam", template.format(email=email, n=n, **fills), spam)
     for year in PROMOTION_YEARS:
         for template in ENGAGEMENT_BAIT:
             add("self_promotion", template.format(year=year), spam)

@@ -199,7 +199,7 @@ def test_the_functional_cases_decode_their_slurs_and_label_condemnation_as_no_at
     assert condemned and all(r.targets["toxicity"] == 0.0 and "profanity" not in r.targets for r in condemned)
     assert all(any(s in r.text.lower() or data.plural(s) in r.text.lower() for s in slurs) for r in attacks + condemned)
     spam_kinds = {r.stratum for r in rows if r.targets["spam"] == 1.0}
-    assert spam_kinds == {"blog_spam", "self_promotion", "prize_scam"}
+    assert spam_kinds == {"blog_spam", "self_promotion", "testimonial_spam", "prize_scam"}
     once, thrice = data.template_rows(), data.template_rows(spam_repeats=3)
     extra = [r for r in thrice if r not in once or thrice.count(r) > 1]
     repeated = [r for r in rows if r.targets["spam"] == 1.0 or r.stratum == "honest_comment"]
