@@ -278,11 +278,12 @@ def test_explanations_lost_with_redis_are_enqueued_again_once(client, make_site,
 
     site, key = make_site()
     toxic_id = submit(client, key, TOXIC, author_ip="198.51.100.1")
-    # Held on its links, not its words: nothing to explain, so never an explain job.
+    # Held on its links, not its words: nothing to explain, so never an explain job. (v6 scores "..., see
+    # <three short links>" 0.45 from the words alone, enough to explain; this wording scores 0.13.)
     signals_id = submit(
         client,
         key,
-        "Good point about the bridge, see http://bit.ly/a http://bit.ly/b http://bit.ly/c",
+        "Good point about the bridge. Sources: http://bit.ly/a http://bit.ly/b http://bit.ly/c",
         author_ip="198.51.100.2",
     )
     runtime.configure(settings, scorer=scorer)
