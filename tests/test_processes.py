@@ -122,6 +122,11 @@ def test_up_serves_decides_a_comment_and_stops_cleanly_on_sigterm(tmp_path):
     assert any(p.name.startswith("appendonly") for p in (data_dir / "redis").iterdir())
 
 
+# Long enough that a worker is caught mid-job; a real reader's sentence, because v6 took a hex id followed
+# by "Long thoughtful text." thirty times for spam (up to 0.72), which is fair.
+CALM_SENTENCE = "The council should publish the full bridge budget before the vote, and residents deserve a hearing. "
+
+
 def test_a_worker_killed_mid_job_loses_nothing(settings, redis, db):
     with db.session() as session:
         site = create_site(session, "killed-worker").site
@@ -131,7 +136,7 @@ def test_a_worker_killed_mid_job_loses_nothing(settings, redis, db):
                 redis,
                 settings,
                 site,
-                CommentIn(**comment_payload(body=f"Comment {uuid.uuid4().hex}. " + "Long thoughtful text. " * 30)),
+                CommentIn(**comment_payload(body=f"Comment {uuid.uuid4().hex}. " + CALM_SENTENCE * 6)),
             )[0].id
             for n in range(30)
         ]
