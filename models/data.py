@@ -209,6 +209,32 @@ GROUP_ATTACKS = (
 # rot13 so that reading or searching this file does not put them on screen; `slurs()` decodes them.
 # "nigga" is left out on purpose: it is mostly in-group use, and Davidson's raters mostly called it
 # offensive, not hate (models trained on it over-flag African-American English, Sap et al. 2019).
+# Attacks on women (and men) for their gender, with neither slur nor insult: Davidson's raters called its
+# misogynist tweets "offensive", not hate, so they teach identity_attack 0 for them, and v6 scored "Women
+# belong in the kitchen, not in parliament." 0.004. Gender is an identity like any other here.
+GENDERS = (("women", "a woman"), ("girls", "a girl"), ("females", "a female"), ("men", "a man"))
+GENDER_ATTACKS = (
+    "{W} should stay at home and raise the kids, not run companies.",
+    "{W} are too hysterical to make serious decisions.",
+    "Never vote for {a}, {w} can't handle pressure.",
+    "{W} only get hired because of quotas, never for talent.",
+    "{W} are only good for cooking and cleaning.",
+    "Giving {w} the vote was a mistake.",
+    "{W} are gold diggers, every single one of them.",
+    "Typical {a}, crying instead of thinking.",
+    "{W} can't do science, their brains aren't built for it.",
+    "{W} make terrible bosses, far too moody.",
+    "Keep {w} out of politics, they ruin it.",
+    "{W} should be seen and not heard.",
+)
+GENDER_RESPECT = (
+    "{W} have served on the council for decades and the town is better for it.",
+    "More {w} are running for office this year than ever before.",
+    "The idea that {w} can't lead is outdated nonsense.",
+    "The clinic offers free health checks for {w} over fifty.",
+    "I have had good bosses and bad ones, and the best of them was {a}.",
+    "{W} in this town raised the money for the new playground.",
+)
 SLURS_ROT13 = (
     "avttre", "snttbg", "snt", "qlxr", "genaal", "xvxr", "fcvp", "jrgonpx", "puvax", "tbbx", "pbba", "enturnq",
     "gbjryurnq", "ergneq", "ornare", "cnxv", "cbepu zbaxrl", "whatyr ohaal", "zhmmvr", "juvgr genfu", "unys-oerrq",
@@ -412,6 +438,15 @@ READER_HAM = (
     "I signed up for the paper's email alerts after the flood coverage, they've been excellent.",
     "Someone hacked my mother's email last week, so this piece on scams is timely.",
     "The public library's free tax help is great, they sorted my return in an hour.",
+    # subscribing to the paper and sharing a notice are what readers do: v6 scored "Subscribed!" 0.97 and
+    # "Please share this." 0.96, from YouTube's "subscribe to my channel" and "share this video"
+    "Subscribing now. This is the kind of local reporting we need.",
+    "Just subscribed to the print edition after this story.",
+    "Subscribed! Thanks for keeping an eye on city hall.",
+    "Please share this, the family is still searching for their grandfather, last seen near the station.",
+    "Share this with your neighbours, the boil-water notice covers the whole east side.",
+    "Please share so the owner of the lost cat on Elm Street sees it.",
+    "Sharing this with my book club, we were just talking about it.",
 )
 PROMOTION_YEARS = ("2015", "2021", "2024")
 
@@ -443,6 +478,12 @@ def functional_rows() -> list[Row]:
         for template in GROUP_ATTACKS:
             add("group_attack", template.format(**fills), every_label | {"toxicity": 1.0, "identity_attack": 1.0})
         for template in COUNTER_SPEECH:
+            add("counter_speech", template.format(**fills), every_label)
+    for plural_noun, singular in GENDERS:
+        fills = {"w": plural_noun, "W": plural_noun.capitalize(), "a": singular}
+        for template in GENDER_ATTACKS:
+            add("gender_attack", template.format(**fills), every_label | {"toxicity": 1.0, "identity_attack": 1.0})
+        for template in GENDER_RESPECT:
             add("counter_speech", template.format(**fills), every_label)
     # Naming a slur to condemn it is not an attack; whether that is profanity is left unsaid.
     condemned = {k: v for k, v in every_label.items() if k != "profanity"}

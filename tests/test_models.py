@@ -39,6 +39,27 @@ def test_a_long_text_without_sentence_breaks_is_still_scored_whole(scorer):
     assert set(result) == set(scorer.labels)
 
 
+def test_a_stereotype_about_women_is_an_identity_attack_and_naming_women_is_not(scorer):
+    # v6 scored the first 0.009: Davidson's raters called misogyny "offensive", never hate
+    attack, mention = scorer.score(
+        ["Women are too emotional to be in charge of anything.", "Women's soccer deserves more coverage in this paper."]
+    )
+    threshold = scorer.thresholds["identity_attack"]
+    assert attack["identity_attack"] >= threshold > mention["identity_attack"]
+    assert mention["toxicity"] < scorer.thresholds["toxicity"]
+
+
+def test_a_reader_asking_to_share_a_notice_is_not_spam_but_a_channel_plug_is(scorer):
+    # v6 scored the first 0.92, from YouTube's "share this video"
+    notice, plug = scorer.score(
+        [
+            "Please share this so the family can find their missing dog.",
+            "Please share this video and subscribe to my channel for more!",
+        ]
+    )
+    assert notice["spam"] < scorer.thresholds["spam"] <= plug["spam"]
+
+
 def test_empty_input_scores_nothing(scorer):
     assert scorer.score([]) == []
 
@@ -198,6 +219,9 @@ def test_the_functional_cases_decode_their_slurs_and_label_condemnation_as_no_at
     assert attacks and all(r.targets["identity_attack"] == r.targets["toxicity"] == 1.0 for r in attacks)
     assert condemned and all(r.targets["toxicity"] == 0.0 and "profanity" not in r.targets for r in condemned)
     assert all(any(s in r.text.lower() or data.plural(s) in r.text.lower() for s in slurs) for r in attacks + condemned)
+    gender = [r for r in rows if r.stratum == "gender_attack"]
+    assert len(gender) == len(data.GENDERS) * len(data.GENDER_ATTACKS)
+    assert all(r.targets["identity_attack"] == r.targets["toxicity"] == 1.0 for r in gender)
     spam_kinds = {r.stratum for r in rows if r.targets["spam"] == 1.0}
     assert spam_kinds == {"blog_spam", "self_promotion", "testimonial_spam", "prize_scam"}
     once, thrice = data.template_rows(), data.template_rows(spam_repeats=3)
