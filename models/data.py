@@ -204,14 +204,9 @@ GROUP_ATTACKS = (
     "{G} are too stupid to be allowed to vote.",
     "Typical {g}, always whining and scheming.",
 )
-# Slurs (HateCheck's "hate expressed using a slur"): Wikipedia and Civil Comments have few of them, and
-# left out of training, Davidson's one-word slur tweets ("@someone fag") scored under 0.1. Stored in
-# rot13 so that reading or searching this file does not put them on screen; `slurs()` decodes them.
-# "nigga" is left out on purpose: it is mostly in-group use, and Davidson's raters mostly called it
-# offensive, not hate (models trained on it over-flag African-American English, Sap et al. 2019).
 # Attacks on women (and men) for their gender, with neither slur nor insult: Davidson's raters called its
 # misogynist tweets "offensive", not hate, so they teach identity_attack 0 for them, and v6 scored "Women
-# belong in the kitchen, not in parliament." 0.004. Gender is an identity like any other here.
+# are too emotional to be in charge of anything." 0.009. Gender is an identity like any other here.
 GENDERS = (("women", "a woman"), ("girls", "a girl"), ("females", "a female"), ("men", "a man"))
 GENDER_ATTACKS = (
     "{W} should stay at home and raise the kids, not run companies.",
@@ -235,6 +230,11 @@ GENDER_RESPECT = (
     "I have had good bosses and bad ones, and the best of them was {a}.",
     "{W} in this town raised the money for the new playground.",
 )
+# Slurs (HateCheck's "hate expressed using a slur"): Wikipedia and Civil Comments have few of them, and
+# left out of training, Davidson's one-word slur tweets ("@someone fag") scored under 0.1. Stored in
+# rot13 so that reading or searching this file does not put them on screen; `slurs()` decodes them.
+# "nigga" is left out on purpose: it is mostly in-group use, and Davidson's raters mostly called it
+# offensive, not hate (models trained on it over-flag African-American English, Sap et al. 2019).
 SLURS_ROT13 = (
     "avttre", "snttbg", "snt", "qlxr", "genaal", "xvxr", "fcvp", "jrgonpx", "puvax", "tbbx", "pbba", "enturnq",
     "gbjryurnq", "ergneq", "ornare", "cnxv", "cbepu zbaxrl", "whatyr ohaal", "zhmmvr", "juvgr genfu", "unys-oerrq",
