@@ -112,6 +112,12 @@ def write_card(artifact_dir: Path) -> str:
         f'2021), `models/data.py`: {counts["group_attack"]} attacks on groups without slurs ("X are a disease": no',
         f"source has them, and the first model scored them 0.01), {counts['gender_attack']} attacks on women or men",
         "for their gender (Davidson's raters called misogyny offensive, not hate),",
+        f"{counts['origin_attack']} attacks on where someone comes from that never name the group (\"your kind isn't",
+        f'welcome here"), {counts["abuse_not_identity"]} insults of officials, professions and commenters labelled',
+        "toxic but no identity attack (HateCheck's abuse of non-protected targets: without them the model took any",
+        f"abuse of a politician for an identity attack), {counts['demand_not_identity']} calls to jail or fire an",
+        f"official (no identity attack, toxicity left unsaid), {counts['civil_criticism']} plain criticisms of",
+        "officials (neither),",
         f"{counts['slur_attack']} attacks with a slur and",
         f"{counts['slur_condemned']} sentences condemning one, {counts['counter_speech']} counter-speech sentences;",
         f"comment spam of kinds the sources lack or have only one of: {counts['blog_spam']} blog-style,",
@@ -172,6 +178,23 @@ def write_card(artifact_dir: Path) -> str:
         )
         for name in (n for n in names if n in identity):
             lines.append(f"| {name} | {identity[name]['n']} | {_f(identity[name]['false_positive_rate'])} |")
+        if by_target := fixed.get("identity_attack_by_target"):
+            lines += [
+                "",
+                f"`identity_attack` at {by_target['threshold']} on OLID's targeted insults (never trained on), by",
+                "whom they target. An insult aimed at one person is rarely an identity attack; OLID's groups",
+                "include parties and other political groups, which are no identity here.",
+                "",
+                "| target | n | share flagged |",
+                "|---|---|---|",
+            ]
+            for kind, meaning in (("IND", "one person"), ("GRP", "a group"), ("OTH", "other")):
+                if kind in by_target:
+                    lines.append(f"| {meaning} ({kind}) | {by_target[kind]['n']} | {_f(by_target[kind]['flagged'])} |")
+            lines += [
+                "",
+                f"ROC-AUC of `identity_attack`, group against one person: {_f(by_target['grp_vs_ind_roc_auc'])}",
+            ]
         if loso := evaluation.get("leave_one_source_out"):
             lines += [
                 "",

@@ -221,6 +221,8 @@ GENDER_ATTACKS = (
     "{W} make terrible bosses, far too moody.",
     "Keep {w} out of politics, they ruin it.",
     "{W} should be seen and not heard.",
+    "{W} belong at home, not in the boardroom.",
+    "No {a} should ever run a police force.",
 )
 GENDER_RESPECT = (
     "{W} have served on the council for decades and the town is better for it.",
@@ -229,6 +231,79 @@ GENDER_RESPECT = (
     "The clinic offers free health checks for {w} over fifty.",
     "I have had good bosses and bad ones, and the best of them was {a}.",
     "{W} in this town raised the money for the new playground.",
+)
+# Abuse of people for what they do, not who they are (HateCheck's "abuse against non-protected targets"):
+# toxic, but no identity attack. With no row saying so, v7 scored "Politicians are all crooks." 0.92 on
+# identity_attack, above its threshold, and OLID tweets calling one official a crook as high as its slurs:
+# on a news site, where most abuse is aimed at officials, the moderator would read "identity attack" for it.
+ROLES = ("the mayor", "the editor", "our councillor", "the coach", "the landlord", "the minister", "the sheriff",
+         "the judge")  # fmt: skip
+ROLE_GROUPS = ("bankers", "bureaucrats", "lobbyists", "developers", "landlords", "councillors", "pundits", "executives")
+ROLE_ABUSE = (
+    "{T} is an idiot and a disgrace.",
+    "{T} is a lying, corrupt crook.",
+    "{T} is a brainless clown.",
+    "{T} is useless, a total waste of space.",
+    "Nobody can stand {t}, a gutless worm.",
+    "{T} is a vile snake.",
+    "Shut up, {t}, you pompous fool.",
+    "{T} has the brains of a turnip.",
+)
+ROLE_GROUP_ABUSE = (
+    "{T} are scum.",
+    "{T} are parasites bleeding this town dry.",
+    "{T} are thieves and liars, the lot of them.",
+    "I hate {t}, every last one of them.",
+    "{T} are vermin.",
+    "{T} are brainless sheep.",
+    "{T} are too stupid to run anything.",
+    "Never trust {t}, they lie for a living.",
+)
+# Calling for an official to be jailed or thrown out is no identity attack either; whether it is toxic depends
+# on the site (OLID's raters called "Holder should be in prison" offensive, a news site may well print it),
+# so these rows leave toxicity unsaid. Plain criticism is neither, and says so: labelled toxic, the first
+# of these rows raised "The police chief failed this city and must go." from 0.17 to 0.51.
+ROLE_DEMANDS = (
+    "{T} should be locked up for what he did.",
+    "{T} belongs in jail.",
+    "{T} should resign in disgrace.",
+    "Fire {t} already.",
+)
+ROLE_CRITICISM = (
+    "{T} should resign over this.",
+    "{T} failed us and has to go.",
+    "{T} broke the rules and should face an inquiry.",
+    "{T} got this badly wrong.",
+    "I will never vote for or trust {t} again.",
+    "{T} has ignored this problem for years.",
+)
+PERSONAL_ABUSE = (
+    "You are a pathetic troll.",
+    "You're an idiot, and so is everyone who agrees with you.",
+    "Get lost, you clown.",
+    "Only a moron would write a comment this dumb.",
+    "You have the brains of a doorknob.",
+)
+# Attacks on where someone comes from that never name the group ("your kind"): v7 scored "Go back to your own
+# country, we don't want your kind here." 0.23. Named groups and slurs are covered above and below.
+PLACES = ("this country", "this town", "our neighbourhood", "this street")
+ORIGIN_ATTACKS = (
+    "Your kind isn't welcome in {place}.",
+    "Nobody asked you to come to {place}, go home.",
+    "{Place} was fine before your kind showed up.",
+    "Speak our language or get out of {place}.",
+    "Pack your bags and leave {place}, you'll never be one of us.",
+    "You people are ruining {place}.",
+    "Your lot should be kicked out of {place}.",
+    "Keep them out of {place}, they don't share our values.",
+    "{Place} is for our own people, not outsiders like you.",
+    "We'll drive you and your family out of {place}.",
+)
+ORIGIN_WELCOME = (
+    "Welcome to {place}, we're glad your family chose to live here.",
+    "Newcomers have made {place} better.",
+    "People from all over the world call {place} home, and that is its strength.",
+    "My grandparents arrived in {place} with nothing and built a life here.",
 )
 # Slurs (HateCheck's "hate expressed using a slur"): Wikipedia and Civil Comments have few of them, and
 # left out of training, Davidson's one-word slur tweets ("@someone fag") scored under 0.1. Stored in
@@ -447,6 +522,11 @@ READER_HAM = (
     "Share this with your neighbours, the boil-water notice covers the whole east side.",
     "Please share so the owner of the lost cat on Elm Street sees it.",
     "Sharing this with my book club, we were just talking about it.",
+    "Subscribed.",
+    "Just subscribed, keep up the good work.",
+    "I subscribed to the morning newsletter last week, it's the only one I read.",
+    "Subscribed to the podcast as well.",
+    "Great article! Signed up for a subscription.",
 )
 PROMOTION_YEARS = ("2015", "2021", "2024")
 
@@ -484,6 +564,26 @@ def functional_rows() -> list[Row]:
         for template in GENDER_ATTACKS:
             add("gender_attack", template.format(**fills), every_label | {"toxicity": 1.0, "identity_attack": 1.0})
         for template in GENDER_RESPECT:
+            add("counter_speech", template.format(**fills), every_label)
+    abuse = every_label | {"toxicity": 1.0}
+    for role in ROLES:
+        fills = {"t": role, "T": role[0].upper() + role[1:]}
+        for template in ROLE_ABUSE:
+            add("abuse_not_identity", template.format(**fills), abuse)
+        for template in ROLE_DEMANDS:
+            add("demand_not_identity", template.format(**fills), {"identity_attack": 0.0, "spam": 0.0})
+        for template in ROLE_CRITICISM:
+            add("civil_criticism", template.format(**fills), every_label)
+    for role_group in ROLE_GROUPS:
+        for template in ROLE_GROUP_ABUSE:
+            add("abuse_not_identity", template.format(t=role_group, T=role_group.capitalize()), abuse)
+    for text in PERSONAL_ABUSE:
+        add("abuse_not_identity", text, abuse)
+    for place in PLACES:
+        fills = {"place": place, "Place": place[0].upper() + place[1:]}
+        for template in ORIGIN_ATTACKS:
+            add("origin_attack", template.format(**fills), every_label | {"toxicity": 1.0, "identity_attack": 1.0})
+        for template in ORIGIN_WELCOME:
             add("counter_speech", template.format(**fills), every_label)
     # Naming a slur to condemn it is not an attack; whether that is profanity is left unsaid.
     condemned = {k: v for k, v in every_label.items() if k != "profanity"}

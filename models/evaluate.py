@@ -3,6 +3,7 @@ leave-one-source-out retraining, and alt-profanity-check on the same rows."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import time
@@ -95,6 +96,37 @@ def fixed_split(artifact_dir: Path, data_dir: Path) -> dict[str, Any]:
         report[name] = {"model": measure(subset, probs, thresholds), PEER: peer_table(subset, peer)}
         if name == "test_split":
             report["identity"] = identity_probe(subset, probs, thresholds["toxicity"])
+    if by_target := identity_attack_by_target(scorer, data_dir):
+        report["identity_attack_by_target"] = by_target
+    return report
+
+
+OLID_FILE = "olid_offenseval2019_tweets.csv"
+
+
+def identity_attack_by_target(scorer: Any, data_dir: Path) -> dict[str, Any] | None:
+    """identity_attack on OLID's targeted insults (never trained on), by OLID's target: one person (IND), a group
+    (GRP: ethnicity, gender, religion, but also a party) or other (OTH). An insult aimed at one person is rarely
+    an identity attack, so the share of IND flagged is a false-positive rate; GRP against IND is a weaker check,
+    since OLID's groups include political ones that are no identity here."""
+    path = data_dir / OLID_FILE
+    if not path.is_file():
+        return None
+    with open(path, newline="", encoding="utf-8") as handle:
+        targeted = [r for r in csv.DictReader(handle) if r.get("subtask_b") == "TIN"]
+    if not targeted:
+        return None
+    scores = np.array([s["identity_attack"] for s in scorer.score([data.normalize(r["text"]) for r in targeted])])
+    kinds = np.array([r["subtask_c"] for r in targeted])
+    threshold = scorer.thresholds.get("identity_attack", 0.5)
+    report: dict[str, Any] = {"threshold": threshold}
+    for kind in ("IND", "GRP", "OTH"):
+        chosen = kinds == kind
+        if chosen.any():
+            flagged = float((scores[chosen] >= threshold).mean())
+            report[kind] = {"n": int(chosen.sum()), "flagged": round(flagged, 4)}
+    person_or_group = kinds != "OTH"
+    report["grp_vs_ind_roc_auc"] = _r(roc_auc(kinds[person_or_group] == "GRP", scores[person_or_group]))
     return report
 
 

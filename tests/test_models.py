@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -60,6 +62,28 @@ def test_a_reader_asking_to_share_a_notice_is_not_spam_but_a_channel_plug_is(sco
     assert notice["spam"] < scorer.thresholds["spam"] <= plug["spam"]
 
 
+def test_abuse_of_an_official_is_toxic_but_no_identity_attack(scorer):
+    # v7 scored the first 0.66 on identity_attack, above its threshold, and "Politicians are all crooks." 0.92:
+    # any abuse of an official read as an identity attack
+    abuse = scorer.score(["These city planners are clueless morons.", "What an idiot this reporter is."])
+    assert all(a["identity_attack"] < scorer.thresholds["identity_attack"] for a in abuse)
+    assert all(a["toxicity"] >= scorer.thresholds["toxicity"] for a in abuse)
+
+
+def test_telling_someone_their_kind_does_not_belong_is_an_identity_attack(scorer):
+    # v7 scored these 0.38 and 0.27: the group is never named, and no slur is used
+    attacks = scorer.score(
+        ["People like you should go back to where you came from.", "We don't want foreigners in our neighbourhood."]
+    )
+    assert all(a["identity_attack"] >= scorer.thresholds["identity_attack"] for a in attacks)
+
+
+def test_a_reader_who_subscribed_is_not_spam(scorer):
+    # v7 scored it 0.86, from YouTube's "subscribe to my channel"
+    (reader,) = scorer.score(["Subscribed to the newsletter, thanks for the heads-up."])
+    assert reader["spam"] < scorer.thresholds["spam"]
+
+
 def test_empty_input_scores_nothing(scorer):
     assert scorer.score([]) == []
 
@@ -99,8 +123,15 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     assert "roc_auc" in test_split["alt-profanity-check"]["all"]
     assert "olid_offenseval2019_tweets.csv" in report["fixed"]["unseen_sources"]["model"]["toxicity"]
     assert report["fixed"]["identity"]["non_toxic_naming_identity"]["n"] > 0
+    with open(DATA_DIR / "olid_offenseval2019_tweets.csv", newline="", encoding="utf-8") as handle:
+        targets = [r["subtask_c"] for r in csv.DictReader(handle) if r["subtask_b"] == "TIN"]
+    by_target = report["fixed"]["identity_attack_by_target"]
+    assert {kind: by_target[kind]["n"] for kind in ("IND", "GRP", "OTH")} == dict(Counter(targets))
+    assert all(0 <= by_target[kind]["flagged"] <= 1 for kind in ("IND", "GRP", "OTH"))
+    assert 0 <= by_target["grp_vs_ind_roc_auc"] <= 1
     card = (out / "MODEL_CARD.md").read_text()
     assert "## Identity terms" in card and "## Sources never seen in training" in card
+    assert f"| one person (IND) | {by_target['IND']['n']} |" in card
 
 
 def test_spans_point_at_the_words_that_drive_the_score(scorer):
@@ -222,6 +253,20 @@ def test_the_functional_cases_decode_their_slurs_and_label_condemnation_as_no_at
     gender = [r for r in rows if r.stratum == "gender_attack"]
     assert len(gender) == len(data.GENDERS) * len(data.GENDER_ATTACKS)
     assert all(r.targets["identity_attack"] == r.targets["toxicity"] == 1.0 for r in gender)
+    origin = [r for r in rows if r.stratum == "origin_attack"]
+    assert len(origin) == len(data.PLACES) * len(data.ORIGIN_ATTACKS)
+    assert all(r.targets["identity_attack"] == r.targets["toxicity"] == 1.0 for r in origin)
+    # abuse of an official or a profession is toxic, and names no identity
+    abuse = [r for r in rows if r.stratum == "abuse_not_identity"]
+    assert len(abuse) == len(data.ROLES) * len(data.ROLE_ABUSE) + len(data.ROLE_GROUPS) * len(
+        data.ROLE_GROUP_ABUSE
+    ) + len(data.PERSONAL_ABUSE)
+    assert all(r.targets["toxicity"] == 1.0 and r.targets["identity_attack"] == 0.0 for r in abuse)
+    demands = [r for r in rows if r.stratum == "demand_not_identity"]
+    criticism = [r for r in rows if r.stratum == "civil_criticism"]
+    assert demands and all(r.targets == {"identity_attack": 0.0, "spam": 0.0} for r in demands)
+    assert criticism and all(r.targets["toxicity"] == r.targets["identity_attack"] == 0.0 for r in criticism)
+    assert not any(group.lower() in r.text.lower() for r in abuse + demands + criticism for group in data.GROUPS)
     spam_kinds = {r.stratum for r in rows if r.targets["spam"] == 1.0}
     assert spam_kinds == {"blog_spam", "self_promotion", "testimonial_spam", "prize_scam"}
     once, thrice = data.template_rows(), data.template_rows(spam_repeats=3)
