@@ -549,6 +549,7 @@ def functional_rows() -> list[Row]:
     rows = []
     every_label = {"toxicity": 0.0, "identity_attack": 0.0, "profanity": 0.0, "spam": 0.0}
     spam = every_label | {"spam": 1.0}
+    identity_attack = every_label | {"toxicity": 1.0, "identity_attack": 1.0}
 
     def add(kind: str, text: str, targets: dict[str, float]) -> None:
         rows.append(Row(text, "functional_templates", dict(targets), stratum=kind))
@@ -556,13 +557,13 @@ def functional_rows() -> list[Row]:
     for group in GROUPS:
         fills = {"g": group, "G": group[0].upper() + group[1:]}
         for template in GROUP_ATTACKS:
-            add("group_attack", template.format(**fills), every_label | {"toxicity": 1.0, "identity_attack": 1.0})
+            add("group_attack", template.format(**fills), identity_attack)
         for template in COUNTER_SPEECH:
             add("counter_speech", template.format(**fills), every_label)
     for plural_noun, singular in GENDERS:
         fills = {"w": plural_noun, "W": plural_noun.capitalize(), "a": singular}
         for template in GENDER_ATTACKS:
-            add("gender_attack", template.format(**fills), every_label | {"toxicity": 1.0, "identity_attack": 1.0})
+            add("gender_attack", template.format(**fills), identity_attack)
         for template in GENDER_RESPECT:
             add("counter_speech", template.format(**fills), every_label)
     abuse = every_label | {"toxicity": 1.0}
@@ -582,7 +583,7 @@ def functional_rows() -> list[Row]:
     for place in PLACES:
         fills = {"place": place, "Place": place[0].upper() + place[1:]}
         for template in ORIGIN_ATTACKS:
-            add("origin_attack", template.format(**fills), every_label | {"toxicity": 1.0, "identity_attack": 1.0})
+            add("origin_attack", template.format(**fills), identity_attack)
         for template in ORIGIN_WELCOME:
             add("counter_speech", template.format(**fills), every_label)
     # Naming a slur to condemn it is not an attack; whether that is profanity is left unsaid.
