@@ -178,6 +178,18 @@ def write_card(artifact_dir: Path) -> str:
         )
         for name in (n for n in names if n in identity):
             lines.append(f"| {name} | {identity[name]['n']} | {_f(identity[name]['false_positive_rate'])} |")
+        if aucs := identity.get("bias_aucs"):
+            lines += [
+                "",
+                "Threshold-free (Borkan et al. 2019; subgroup: test comments naming a listed identity). BPSN ranks",
+                "non-toxic comments naming an identity against toxic ones naming none: below the background AUC,",
+                "naming an identity alone raises the score.",
+                "",
+                "| subgroup AUC | BPSN AUC | BNSP AUC | background AUC |",
+                "|---|---|---|---|",
+                f"| {_f(aucs['subgroup_auc'])} | {_f(aucs['bpsn_auc'])} | {_f(aucs['bnsp_auc'])} |"
+                f" {_f(aucs['background_auc'])} |",
+            ]
         if by_target := fixed.get("identity_attack_by_target"):
             lines += [
                 "",

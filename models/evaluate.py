@@ -70,6 +70,7 @@ def identity_probe(rows: list[data.Row], probs: np.ndarray, threshold: float) ->
 
     return {
         "threshold": threshold,
+        "bias_aucs": bias_aucs(rows, probs[:, j]),
         "non_toxic": {"n": len(clean), "false_positive_rate": fpr(clean)},
         "non_toxic_naming_identity": {"n": len(naming), "false_positive_rate": fpr(naming)},
         "wikipedia_identity_subset_non_toxic_naming_identity": {"n": len(probe), "false_positive_rate": fpr(probe)},
@@ -77,6 +78,31 @@ def identity_probe(rows: list[data.Row], probs: np.ndarray, threshold: float) ->
             "n": len(unnamed),
             "false_positive_rate": fpr(unnamed),
         },
+    }
+
+
+def bias_aucs(rows: list[data.Row], toxicity: np.ndarray) -> dict[str, float | None]:
+    """Borkan et al. 2019's threshold-free bias measures, with "names any listed identity" as the subgroup.
+
+    The false-positive rate above counts a few dozen rows at one threshold, so one comment moves it by a
+    point; these use every labelled test row. BPSN (background positive, subgroup negative) ranks the
+    non-toxic comments that name an identity against the toxic ones that do not: it falls when naming an
+    identity alone raises the score. BNSP is the reverse (toxic comments naming one scored too low)."""
+    real = [i for i, r in enumerate(rows) if r.label("toxicity") is not None and not r.source.endswith("_templates")]
+    named = {i for i in real if IDENTITY_PATTERN.search(rows[i].text)}
+
+    def auc(idx: list[int]) -> float | None:
+        y = np.array([rows[i].label("toxicity") for i in idx])
+        return _r(roc_auc(y, toxicity[idx])) if len(set(y.tolist())) == 2 else None
+
+    def pick(naming: bool, toxic: int) -> list[int]:
+        return [i for i in real if (i in named) == naming and rows[i].label("toxicity") == toxic]
+
+    return {
+        "subgroup_auc": auc(sorted(named)),
+        "bpsn_auc": auc(pick(False, 1) + pick(True, 0)),
+        "bnsp_auc": auc(pick(True, 1) + pick(False, 0)),
+        "background_auc": auc([i for i in real if i not in named]),
     }
 
 

@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import models
@@ -364,3 +365,30 @@ def test_the_folds_retrain_with_the_artifacts_own_recipe_at_the_requested_size(t
     config = loso_config_for(tmp_path, epochs=1, cap_scale=0.3)
     assert (config.trainable_layers, config.encoder_lr, config.epochs, config.cap_scale) == (2, 1e-5, 1, 0.3)
     assert config.extra_labels is None  # moderators' labels are not a source with a fold
+
+
+def test_bias_aucs_catch_a_model_that_scores_naming_an_identity_as_toxic():
+    from models.data import Row
+    from models.evaluate import bias_aucs
+
+    def row(text: str, toxic: int) -> Row:
+        return Row(text, "wikipedia_toxicity_identity_testsubset.csv", {"toxicity": float(toxic)})
+
+    rows = [
+        row("You are an idiot.", 1),
+        row("Shut up, moron.", 1),
+        row("Gay people are a disease.", 1),
+        row("Nice article about the park.", 0),
+        row("Thanks for the update.", 0),
+        row("I am a proud gay man.", 0),
+        row("My neighbour is Muslim.", 0),
+        Row("I am gay.", "identity_templates", {"toxicity": 0.0}),  # synthetic rows are never measured
+    ]
+    fair = bias_aucs(rows, np.array([0.9, 0.8, 0.95, 0.1, 0.2, 0.1, 0.15, 0.99]))
+    assert fair == {"subgroup_auc": 1.0, "bpsn_auc": 1.0, "bnsp_auc": 1.0, "background_auc": 1.0}
+    # The same ranking among comments naming no identity, but naming one pushes the score up: only the
+    # measures that mix the two kinds fall.
+    biased = bias_aucs(rows, np.array([0.9, 0.8, 0.95, 0.1, 0.2, 0.85, 0.92, 0.0]))
+    assert biased["background_auc"] == 1.0
+    assert biased["bpsn_auc"] == 0.25  # of the four toxic-vs-mention pairs, only 0.9 over 0.85 is ordered right
+    assert biased["subgroup_auc"] == 1.0 and biased["bnsp_auc"] == 1.0
