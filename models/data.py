@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import math
 import random
 import re
 from collections.abc import Callable, Iterable
@@ -149,6 +150,7 @@ IDENTITY_TERMS = (
     "African American", "Mexican", "Indian", "Chinese", "immigrant", "disabled", "deaf", "blind",
     "elderly", "young", "female", "male",
 )  # fmt: skip
+IDENTITY_PATTERN = re.compile(r"\b(" + "|".join(re.escape(t.lower()) for t in IDENTITY_TERMS) + r")s?\b", re.I)
 IDENTITY_TEMPLATES = (
     "I am {a} {t} person and I enjoyed reading this article.",
     "As {a} {t} reader, I think the council made the right call.",
@@ -679,15 +681,44 @@ def with_platform_formatting(rows: list[Row], rate: float, seed: int) -> list[Ro
     return out
 
 
-def load_rows(data_dir: Path, shipped_only: bool = True, cap_scale: float = 1.0, seed: int = 13) -> list[Row]:
-    """Every training row, capped per source and class so no dataset's quirks dominate."""
+def balance_identity_mentions(pool: list[Row], kept: list[Row], rng: random.Random) -> list[Row]:
+    """Non-toxic comments naming an identity that the cap dropped, enough to bring the toxic share among the
+    kept comments naming one down to the source's overall share (Dixon et al. 2018's mitigation, with the
+    source's own real comments rather than templates).
+
+    The caps keep every toxic comment of the big sources but a sample of the clean ones, so naming an
+    identity looked far more toxic than it is: in the capped Wikipedia talk sample 26% of the comments naming
+    one were toxic against 10% overall (5% and 2% in the whole file), and v8 flagged non-toxic comments
+    naming an identity at twice the overall rate. What it buys and costs is in TrainConfig.balance_identity."""
+    labelled = [r for r in kept if r.label("toxicity") is not None]
+    naming = [r for r in labelled if IDENTITY_PATTERN.search(r.text)]
+    if not labelled or not naming:
+        return []
+    rate = sum(r.label("toxicity") or 0 for r in labelled) / len(labelled)
+    toxic_naming = sum(r.label("toxicity") or 0 for r in naming)
+    wanted = math.ceil(toxic_naming / rate) - len(naming) if rate else 0
+    taken = {r.text for r in kept}
+    candidates = [
+        r for r in pool if r.label("toxicity") == 0 and r.text not in taken and IDENTITY_PATTERN.search(r.text)
+    ]
+    rng.shuffle(candidates)
+    return candidates[: max(0, wanted)]
+
+
+def load_rows(
+    data_dir: Path, shipped_only: bool = True, cap_scale: float = 1.0, seed: int = 13, balance_identity: bool = False
+) -> list[Row]:
+    """Every training row, capped per source and class so no dataset's quirks dominate, plus, with
+    `balance_identity`, the rows `balance_identity_mentions` gives back."""
     rows: list[Row] = []
     for source in SOURCES:
         if source.shipped or not shipped_only:
             # One generator per source: which rows a source contributes must not depend on which other
             # sources were loaded before it (adding OLID to the evaluation once reshuffled every later one).
             rng = random.Random(f"{seed}:{source.file}")
-            rows.extend(capped(read_source(data_dir, source), max(2, int(source.cap * cap_scale)), rng))
+            pool = read_source(data_dir, source)
+            kept = capped(pool, max(2, int(source.cap * cap_scale)), rng)
+            rows.extend(kept + (balance_identity_mentions(pool, kept, rng) if balance_identity else []))
     return rows
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +18,7 @@ from models.scorer import load
 from models.train import TRAINED_LABELS, TrainConfig, apply_calibration, build, logits_of, measure, sampled_templates
 
 EVALUATION_FILE = "evaluation.json"
-IDENTITY_PATTERN = re.compile(r"\b(" + "|".join(re.escape(t.lower()) for t in data.IDENTITY_TERMS) + r")s?\b", re.I)
+IDENTITY_PATTERN = data.IDENTITY_PATTERN
 PEER = "alt-profanity-check"
 
 
@@ -110,9 +109,13 @@ def fixed_split(artifact_dir: Path, data_dir: Path) -> dict[str, Any]:
     """The artifact's own test split (same seed and caps as training), plus sources it never saw."""
     scorer = load(artifact_dir)
     training = json.loads((artifact_dir / "config.json").read_text())["training"]
-    rows = data.load_rows(data_dir, shipped_only=True, cap_scale=training["cap_scale"], seed=training["seed"])
+    # The artifact's own sample: one trained before the identity balancing must not be measured on rows
+    # that the balancing moved out of its training split.
+    sample = {"cap_scale": training["cap_scale"], "seed": training["seed"]}
+    sample["balance_identity"] = training.get("balance_identity", False)
+    rows = data.load_rows(data_dir, shipped_only=True, **sample)
     _, _, test = data.split(rows, (0.1, 0.15), seed=training["seed"])
-    everything = data.load_rows(data_dir, shipped_only=False, cap_scale=training["cap_scale"], seed=training["seed"])
+    everything = data.load_rows(data_dir, shipped_only=False, **sample)
     unseen = [r for r in everything if not _shipped(r.source)]
     thresholds = {label: scorer.thresholds.get(label, 0.5) for label in TRAINED_LABELS}
     report: dict[str, Any] = {}
@@ -189,7 +192,13 @@ def leave_one_source_out(
     data_dir: Path, config: TrainConfig, log: bool, only: set[str] | None = None
 ) -> list[dict[str, Any]]:
     """Retrain without each source in turn and measure on it: how the model does on a site it never saw."""
-    rows = data.load_rows(data_dir, shipped_only=False, cap_scale=config.cap_scale, seed=config.seed)
+    rows = data.load_rows(
+        data_dir,
+        shipped_only=False,
+        cap_scale=config.cap_scale,
+        seed=config.seed,
+        balance_identity=config.balance_identity,
+    )
     results = []
     for name, label, rest, held in folds(rows):
         if only is not None and name not in only:

@@ -104,11 +104,11 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
         "Buy cheap pills at pills.example,1,spam,spam,c1,1,2026-11-26T00:00:00,moderators\n"
         "A fair and careful article,0,toxicity,approved,c2,1,2026-11-26T00:00:00,moderators\n"
     )
-    args = ["--out", str(out), "--cap-scale", "0.01", "--epochs", "1", "--labels", str(labels)]
+    args = ["--out", str(out), "--cap-scale", "0.01", "--epochs", "1", "--labels", str(labels), "--balance-identity"]
     trained = civility("train", "--data-dir", str(DATA_DIR), *args, env=env)
     assert trained.returncode == 0, trained.stderr
     config = json.loads((out / CONFIG_FILE).read_text())
-    assert config["version"] == "tiny" and config["training_files"]
+    assert config["version"] == "tiny" and config["training_files"] and config["training"]["balance_identity"]
     assert "olid_offenseval2019_tweets.csv" not in config["training_files"]  # no licence: never shipped
     assert "labels.csv" in config["training_files"]
     assert set(config["calibration"]) == set(config["labels"]) == set(config["thresholds"])
@@ -365,6 +365,9 @@ def test_the_folds_retrain_with_the_artifacts_own_recipe_at_the_requested_size(t
     config = loso_config_for(tmp_path, epochs=1, cap_scale=0.3)
     assert (config.trainable_layers, config.encoder_lr, config.epochs, config.cap_scale) == (2, 1e-5, 1, 0.3)
     assert config.extra_labels is None  # moderators' labels are not a source with a fold
+    assert config.balance_identity is False  # a recipe recorded before the option existed ran without it
+    (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": training | {"balance_identity": True}}))
+    assert loso_config_for(tmp_path, epochs=1, cap_scale=0.3).balance_identity is True
 
 
 def test_bias_aucs_catch_a_model_that_scores_naming_an_identity_as_toxic():
@@ -392,3 +395,27 @@ def test_bias_aucs_catch_a_model_that_scores_naming_an_identity_as_toxic():
     assert biased["background_auc"] == 1.0
     assert biased["bpsn_auc"] == 0.25  # of the four toxic-vs-mention pairs, only 0.9 over 0.85 is ordered right
     assert biased["subgroup_auc"] == 1.0 and biased["bnsp_auc"] == 1.0
+
+
+def test_the_caps_give_back_clean_comments_naming_an_identity_until_naming_one_is_no_more_toxic_than_average():
+    import random
+
+    from models.data import IDENTITY_PATTERN, Row, balance_identity_mentions
+
+    def row(text: str, toxic: int) -> Row:
+        return Row(text, "wikipedia_talk_toxicity_cat.csv", {"toxicity": float(toxic)}, stratum=str(toxic))
+
+    toxic = [row(f"Muslims are scum {i}", 1) for i in range(5)] + [row(f"you idiot {i}", 1) for i in range(5)]
+    clean = [row(f"thanks for the edit {i}", 0) for i in range(30)]
+    clean_naming = [row(f"I am a Muslim editor {i}", 0) for i in range(40)]
+    kept = toxic + clean + clean_naming[:5]  # what a cap might keep: 10 toxic of 45, 5 of the 10 naming one
+    added = balance_identity_mentions(toxic + clean + clean_naming, kept, random.Random(1))
+
+    assert all(r.label("toxicity") == 0 and IDENTITY_PATTERN.search(r.text) for r in added)
+    assert not {r.text for r in added} & {r.text for r in kept}
+    together = kept + added
+    naming = [r for r in together if IDENTITY_PATTERN.search(r.text)]
+    overall = sum(r.label("toxicity") for r in kept) / len(kept)  # 10/45: 13 more make it 5/23
+    assert len(added) == 13 and sum(r.label("toxicity") for r in naming) / len(naming) <= overall
+    # A source where naming an identity is already no more toxic than the rest gets nothing back.
+    assert balance_identity_mentions(clean_naming, clean_naming[:5] + toxic[5:] + clean, random.Random(1)) == []
