@@ -206,6 +206,27 @@ GROUP_ATTACKS = (
     "{G} are too stupid to be allowed to vote.",
     "Typical {g}, always whining and scheming.",
 )
+# The same group nouns in the same kinds of sentence (opinions, questions, "are ..."), saying nothing hateful
+# (HateCheck's neutral and positive statements about a group). With only the attacks above and the
+# adjectives of IDENTITY_TEMPLATES, v8 read "<group> + a predicate" as an attack: "I honestly think gay people
+# should be able to adopt." scored 0.91 on identity_attack, "Why are Muslims so underrepresented in local
+# government?" 0.87.
+GROUP_NEUTRAL = (
+    "{G} have every right to speak at the town meeting.",
+    "I work with a lot of {g}, and they're great colleagues.",
+    "How many {g} live in this district? The article doesn't say.",
+    "{G} were hit hardest by the rent increases, according to the report.",
+    "Many {g} in this city volunteer at the food bank.",
+    "I believe {g} deserve a bigger say in how the schools are run.",
+    "My two closest friends are {g}.",
+    "We should listen when {g} tell us about discrimination.",
+    "Not all {g} vote the same way, obviously.",
+    "Landlords in this town should stop turning away {g}.",
+    "Are {g} being consulted about the new housing plan?",
+    "{G} are part of this community and always have been.",
+    "The reporter should have interviewed some {g} for this piece.",
+    "It's great to see {g} running for the council this year.",
+)
 # Attacks on women (and men) for their gender, with neither slur nor insult: Davidson's raters called its
 # misogynist tweets "offensive", not hate, so they teach identity_attack 0 for them, and v6 scored "Women
 # are too emotional to be in charge of anything." 0.009. Gender is an identity like any other here.
@@ -562,6 +583,8 @@ def functional_rows() -> list[Row]:
             add("group_attack", template.format(**fills), identity_attack)
         for template in COUNTER_SPEECH:
             add("counter_speech", template.format(**fills), every_label)
+        for template in GROUP_NEUTRAL:
+            add("group_neutral", template.format(**fills), every_label)
     for plural_noun, singular in GENDERS:
         fills = {"w": plural_noun, "W": plural_noun.capitalize(), "a": singular}
         for template in GENDER_ATTACKS:

@@ -52,6 +52,21 @@ def test_a_stereotype_about_women_is_an_identity_attack_and_naming_women_is_not(
     assert mention["toxicity"] < scorer.thresholds["toxicity"]
 
 
+def test_a_group_named_in_an_opinion_or_a_question_is_no_attack_unless_the_sentence_attacks_it(scorer):
+    # v8 read "<group> + a predicate" as an attack: 0.87, 0.93 and 0.73 on identity_attack for the mentions
+    mentions = [
+        "Why are Muslims so underrepresented in local government?",
+        "I don't think women should have to choose between career and family.",
+        "Disabled people still can't get into half the shops downtown.",
+    ]
+    attacks = ["Why are Muslims always so violent?", "In my opinion, Black people are just less intelligent."]
+    thresholds = scorer.thresholds
+    for text, scores in zip(mentions, scorer.score(mentions), strict=True):
+        assert scores["identity_attack"] < thresholds["identity_attack"], text
+        assert scores["toxicity"] < thresholds["toxicity"], text
+    assert all(s["identity_attack"] >= thresholds["identity_attack"] for s in scorer.score(attacks))
+
+
 def test_a_reader_asking_to_share_a_notice_is_not_spam_but_a_channel_plug_is(scorer):
     # v6 scored the first 0.92, from YouTube's "share this video"
     notice, plug = scorer.score(
@@ -251,6 +266,10 @@ def test_the_functional_cases_decode_their_slurs_and_label_condemnation_as_no_at
     assert attacks and all(r.targets["identity_attack"] == r.targets["toxicity"] == 1.0 for r in attacks)
     assert condemned and all(r.targets["toxicity"] == 0.0 and "profanity" not in r.targets for r in condemned)
     assert all(any(s in r.text.lower() or data.plural(s) in r.text.lower() for s in slurs) for r in attacks + condemned)
+    # every group attacked without a slur is also named, as often, in sentences that attack no one
+    neutral = [r for r in rows if r.stratum == "group_neutral"]
+    assert len(neutral) == len([r for r in rows if r.stratum == "group_attack"]) == len(data.GROUPS) * 14
+    assert all(r.targets["identity_attack"] == r.targets["toxicity"] == 0.0 for r in neutral)
     gender = [r for r in rows if r.stratum == "gender_attack"]
     assert len(gender) == len(data.GENDERS) * len(data.GENDER_ATTACKS)
     assert all(r.targets["identity_attack"] == r.targets["toxicity"] == 1.0 for r in gender)
