@@ -109,8 +109,8 @@ def fixed_split(artifact_dir: Path, data_dir: Path) -> dict[str, Any]:
     """The artifact's own test split (same seed and caps as training), plus sources it never saw."""
     scorer = load(artifact_dir)
     training = json.loads((artifact_dir / "config.json").read_text())["training"]
-    # The artifact's own sample: one trained before the identity balancing must not be measured on rows
-    # that the balancing moved out of its training split.
+    # The artifact's own sample: `--balance-identity` adds rows and so reshuffles the split, and an artifact
+    # must never be measured on rows that were in its training split.
     sample = {"cap_scale": training["cap_scale"], "seed": training["seed"]}
     sample["balance_identity"] = training.get("balance_identity", False)
     rows = data.load_rows(data_dir, shipped_only=True, **sample)
