@@ -31,12 +31,12 @@ def metric_table(report: dict[str, Any], peer: dict[str, Any] | None = None) -> 
     return lines
 
 
-def template_counts() -> dict[str, int]:
+def template_counts(promotion_pairs: bool = False) -> dict[str, int]:
     from collections import Counter
 
     from models import data
 
-    counts = Counter(row.stratum for row in data.functional_rows())
+    counts = Counter(row.stratum for row in data.functional_rows(promotion_pairs))
     return {"identity": len(data.identity_rows()), **counts}
 
 
@@ -77,7 +77,7 @@ def recipe_line(training: dict[str, Any]) -> str:
 
 def write_card(artifact_dir: Path) -> str:
     config = json.loads((artifact_dir / "config.json").read_text())
-    counts = template_counts()
+    counts = template_counts(config.get("training", {}).get("promotion_pairs", False))
     evaluation_file = artifact_dir / "evaluation.json"
     evaluation = json.loads(evaluation_file.read_text()) if evaluation_file.is_file() else None
     lines = [

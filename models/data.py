@@ -62,7 +62,8 @@ def _davidson(row: CsvRow) -> dict[str, float]:
     offensive = _frac(row, "votes_offensive", "n_annotators")
     # Davidson's "offensive" class is mostly profanity and slurs (and over-flags African-American
     # English): it teaches profanity, not toxicity, so its toxicity target is left unknown. Its
-    # "hate speech" class is language against a group: toxic, and our identity_attack.
+    # "hate speech" class is language against a group: toxic, and our identity_attack. Nobody judged the
+    # tweets for spam; `load_rows(tweet_spam_targets=False)` drops this guess (TrainConfig says why).
     targets = {"identity_attack": hate, "profanity": hate + offensive, "spam": 0.0}
     if row["davidson_class"] != "offensive_language":
         targets["toxicity"] = float(row["davidson_class"] == "hate_speech")
@@ -553,6 +554,74 @@ READER_HAM = (
 )
 PROMOTION_YEARS = ("2015", "2021", "2024")
 
+# Self-promotion composed from parts: an opener, sometimes who the writer is, then the ask. The same openers
+# and introductions without an ask are honest comments. Fourteen fixed templates taught the model their own
+# words: left out of training, YouTube's channel plugs scored as the SMS file taught spam to look (prize
+# shouting and links), and "Check out my channel for funny skits!" stayed under 0.25. The pairs put the
+# signal where it is, in the ask to look at, follow or buy from the writer, not in praise or enthusiasm.
+PROMO_OPENERS = (
+    "Great article!", "Love this song!!", "Nice video.", "Awesome post.", "So true.", "Interesting read, thanks.",
+    "Wow, just wow.", "Hey everyone,", "Hi guys!", "This made my day :)", "Amazing!!!", "Good points here.",
+    "Best thing I've seen all week.", "I agree with every word.",
+)  # fmt: skip
+PROMO_INTRODUCTIONS = (
+    "I'm a {age} year old {maker} from {place}.", "I just started making {content}.",
+    "My {relative} and I make {content} together.", "I've been a {maker} for {years} years.",
+    "I'm a {maker} and this is my dream.", "I used to live in {place} too.",
+)  # fmt: skip
+PROMO_ASKS = (
+    "Check out my {channel}, {content} every week!", "Please give my new {work} a listen, it would mean a lot.",
+    "Subscribe to me and I'll subscribe back.", "Search {name} on {platform} and hit follow.",
+    "Go to my page and like my latest {work}.", "My {work} is in my profile, go look!",
+    "Click my name to see my {content}.", "Help me get to {n} subscribers!", "Follow me on {platform}: {handle}",
+    "You should check out {name}'s new {work}, it's fire.", "I'd love it if you checked out my {channel}.",
+    "Give my {channel} a chance, I promise you won't regret it.", "Visit {url} for my {content}.",
+    "Share my {work} if you like it, please!", "Everyone go follow {handle} right now.",
+)  # fmt: skip
+PROMO_OPINIONS = (
+    "The council should have listened to residents sooner.", "It reminds me of the summer I moved here.",
+    "I hope they fix the bridge before winter.", "My kids love this one too.", "Can't believe it's been ten years.",
+    "The second half was even better than the first.", "I read the whole thing twice.",
+    # songs, videos and view counts: the SMS file's spam sells ringtones and videos, and without these the
+    # model took "I love this song so much!!!" for spam (0.95)
+    "This song never gets old.", "The video is even better than the song.", "Saw them live last year, even better.",
+    "Over a million views and it deserves every one.", "The chorus has been stuck in my head all day.",
+    "Watching this again in 2024, still a classic.", "My favourite video on the whole site.",
+)  # fmt: skip
+PROMO_FILLS = (
+    {"age": "16", "maker": "rapper", "place": "Ohio", "content": "beats", "relative": "brother", "years": "3",
+     "channel": "channel", "work": "mixtape", "name": "Lil Drayko", "platform": "SoundCloud", "handle": "@draykobeats",
+     "n": "1,000", "url": "http://bit.ly/drayko-mix"},
+    {"age": "23", "maker": "singer", "place": "Manila", "content": "acoustic covers", "relative": "sister",
+     "years": "5", "channel": "YouTube channel", "work": "cover", "name": "Mia Santos", "platform": "Instagram",
+     "handle": "@miasings", "n": "500", "url": "www.miasantosmusic.com"},
+    {"age": "14", "maker": "gamer", "place": "Texas", "content": "Minecraft videos", "relative": "cousin",
+     "years": "2", "channel": "stream", "work": "video", "name": "BlockKing", "platform": "Twitch",
+     "handle": "@blockking_tv", "n": "10k", "url": "https://twitch.example.tv/blockking"},
+    {"age": "31", "maker": "baker", "place": "Leeds", "content": "sourdough recipes", "relative": "mum",
+     "years": "8", "channel": "blog", "work": "recipe", "name": "Crumb & Co", "platform": "Pinterest",
+     "handle": "@crumbandco", "n": "200", "url": "crumbandco-bakes.net"},
+    {"age": "19", "maker": "comedian", "place": "Toronto", "content": "funny skits", "relative": "roommate",
+     "years": "1", "channel": "page", "work": "sketch", "name": "JokesByJay", "platform": "TikTok",
+     "handle": "@jokesbyjay", "n": "5,000", "url": "https://tinyurl.com/jaysketch"},
+)  # fmt: skip
+
+
+def promotion_rows(seed: int = 13, n: int = 240) -> list[tuple[str, bool]]:
+    """(text, is_spam) pairs: an opener and an optional introduction, with an ask (spam) or an opinion (not)."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        fills = PROMO_FILLS[i % len(PROMO_FILLS)]
+        parts = [rng.choice(PROMO_OPENERS)] if rng.random() < 0.7 else []
+        if rng.random() < 0.5:
+            parts.append(rng.choice(PROMO_INTRODUCTIONS).format(**fills))
+        spam = i % 2 == 0
+        parts.append((rng.choice(PROMO_ASKS) if spam else rng.choice(PROMO_OPINIONS)).format(**fills))
+        text = " ".join(parts)
+        out.append((text.lower() if rng.random() < 0.15 else text, spam))
+    return out
+
 
 def slurs() -> list[str]:
     return [codecs.decode(s, "rot13") for s in SLURS_ROT13]
@@ -567,8 +636,9 @@ def plural(noun: str) -> str:
     return noun + "s"
 
 
-def functional_rows() -> list[Row]:
-    """The hand-written functional cases; each row's `stratum` names its kind (the model card counts them)."""
+def functional_rows(promotion_pairs: bool = False) -> list[Row]:
+    """The hand-written functional cases; each row's `stratum` names its kind (the model card counts them).
+    `promotion_pairs` adds `promotion_rows` (TrainConfig.promotion_pairs)."""
     rows = []
     every_label = {"toxicity": 0.0, "identity_attack": 0.0, "profanity": 0.0, "spam": 0.0}
     spam = every_label | {"spam": 1.0}
@@ -632,6 +702,8 @@ def functional_rows() -> list[Row]:
         fills = {"business": business, "url": url, "product": product, "service": service, "account": account}
         for template in TESTIMONIAL_SPAM:
             add("testimonial_spam", template.format(email=email, n=n, **fills), spam)
+    for text, is_spam in promotion_rows() if promotion_pairs else []:
+        add("self_promotion" if is_spam else "honest_comment", text, spam if is_spam else every_label)
     for year in PROMOTION_YEARS:
         for template in ENGAGEMENT_BAIT:
             add("self_promotion", template.format(year=year), spam)
@@ -647,10 +719,10 @@ def functional_rows() -> list[Row]:
     return list(unique.values())
 
 
-def template_rows(spam_repeats: int = 1) -> list[Row]:
+def template_rows(spam_repeats: int = 1, promotion_pairs: bool = False) -> list[Row]:
     """Every synthetic training row: identity mentions, and the functional cases, the spam ones and the honest
     comments in spam's words repeated (repeated alone, the spam rows taught that those words are spam)."""
-    functional = functional_rows()
+    functional = functional_rows(promotion_pairs)
     repeated = [r for r in functional if r.targets["spam"] == 1.0 or r.stratum == "honest_comment"]
     return identity_rows() + functional + repeated * (spam_repeats - 1)
 
@@ -729,10 +801,16 @@ def balance_identity_mentions(pool: list[Row], kept: list[Row], rng: random.Rand
 
 
 def load_rows(
-    data_dir: Path, shipped_only: bool = True, cap_scale: float = 1.0, seed: int = 13, balance_identity: bool = False
+    data_dir: Path,
+    shipped_only: bool = True,
+    cap_scale: float = 1.0,
+    seed: int = 13,
+    balance_identity: bool = False,
+    tweet_spam_targets: bool = True,
 ) -> list[Row]:
     """Every training row, capped per source and class so no dataset's quirks dominate, plus, with
-    `balance_identity`, the rows `balance_identity_mentions` gives back."""
+    `balance_identity`, the rows `balance_identity_mentions` gives back. Without `tweet_spam_targets` the
+    tweets carry no spam target."""
     rows: list[Row] = []
     for source in SOURCES:
         if source.shipped or not shipped_only:
@@ -742,7 +820,13 @@ def load_rows(
             pool = read_source(data_dir, source)
             kept = capped(pool, max(2, int(source.cap * cap_scale)), rng)
             rows.extend(kept + (balance_identity_mentions(pool, kept, rng) if balance_identity else []))
+    if not tweet_spam_targets:
+        rows = [without_spam_target(r) if r.source in TWEET_SOURCES else r for r in rows]
     return rows
+
+
+def without_spam_target(row: Row) -> Row:
+    return Row(row.text, row.source, {k: v for k, v in row.targets.items() if k != "spam"}, row.group, row.stratum)
 
 
 def split(

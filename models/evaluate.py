@@ -113,6 +113,7 @@ def fixed_split(artifact_dir: Path, data_dir: Path) -> dict[str, Any]:
     # must never be measured on rows that were in its training split.
     sample = {"cap_scale": training["cap_scale"], "seed": training["seed"]}
     sample["balance_identity"] = training.get("balance_identity", False)
+    sample["tweet_spam_targets"] = training.get("tweet_spam_targets", True)
     rows = data.load_rows(data_dir, shipped_only=True, **sample)
     _, _, test = data.split(rows, (0.1, 0.15), seed=training["seed"])
     everything = data.load_rows(data_dir, shipped_only=False, **sample)
@@ -198,6 +199,7 @@ def leave_one_source_out(
         cap_scale=config.cap_scale,
         seed=config.seed,
         balance_identity=config.balance_identity,
+        tweet_spam_targets=config.tweet_spam_targets,
     )
     results = []
     for name, label, rest, held in folds(rows):

@@ -47,6 +47,14 @@ class TrainConfig:
     # in the shipped recipe: over two training seeds it cut the false-positive rate on clean comments naming an
     # identity from 0.133 to 0.097, but cost 0.02 of ROC-AUC on Wikipedia talk and on toxic comments naming one.
     balance_identity: bool = False
+    # Self-promotion built from an opener, an introduction and an ask, beside the same parts with an opinion as
+    # honest comments (data.promotion_rows), and no spam target on the tweets, which nobody judged for spam and
+    # of which one in eight has a link (marked not-spam, they taught that a link is no sign of spam). Off in the
+    # shipped recipe for now: together they raised left-out YouTube message style from 0.833 to 0.879 (seed
+    # 14: 0.850 to 0.882), but the model trained with them scored "Please share this so the family can find
+    # their missing dog." 0.95 on spam, from the ask "Share my {work}".
+    promotion_pairs: bool = False
+    tweet_spam_targets: bool = True
     extra_labels: str | None = None  # a `civility export-labels` CSV: moderators' decisions
 
 
@@ -220,7 +228,7 @@ def sampled_templates(config: TrainConfig) -> list[data.Row]:
 
     Sources already under their cap do not shrink, so at a small `cap_scale` (the folds) these rows weigh
     less against the real ones than in the shipped model, never more."""
-    templates = data.template_rows(spam_repeats=config.spam_template_repeats)
+    templates = data.template_rows(spam_repeats=config.spam_template_repeats, promotion_pairs=config.promotion_pairs)
     random.Random(config.seed).shuffle(templates)
     return templates[: max(2, int(len(templates) * config.cap_scale))]
 
@@ -264,6 +272,7 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig, log: bool = True) 
         cap_scale=config.cap_scale,
         seed=config.seed,
         balance_identity=config.balance_identity,
+        tweet_spam_targets=config.tweet_spam_targets,
     )
     if config.extra_labels:
         rows += data.read_label_export(Path(config.extra_labels))

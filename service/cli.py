@@ -146,6 +146,8 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
         cap_scale=args.cap_scale,
         extra_labels=args.labels,
         balance_identity=args.balance_identity,
+        promotion_pairs=args.promotion_pairs,
+        tweet_spam_targets=not args.no_tweet_spam_targets,
     )
     artifact = train(Path(args.data_dir), Path(args.out), config)
     print(f"wrote {args.out} (version {artifact['version']}, labels {', '.join(artifact['labels'])})")
@@ -304,6 +306,16 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, default=2)
     train.add_argument("--labels", help="also train on a CSV written by `civility export-labels`")
     train.add_argument("--trainable-layers", type=int, default=6, help="top encoder layers to fine-tune (6: all)")
+    train.add_argument(
+        "--promotion-pairs",
+        action="store_true",
+        help="add self-promotion rows built from parts, each beside an honest twin (TrainConfig.promotion_pairs)",
+    )
+    train.add_argument(
+        "--no-tweet-spam-targets",
+        action="store_true",
+        help="leave the tweets' spam target unknown instead of 0 (TrainConfig.promotion_pairs says why)",
+    )
     train.add_argument(
         "--balance-identity",
         action="store_true",

@@ -78,6 +78,13 @@ def test_a_reader_asking_to_share_a_notice_is_not_spam_but_a_channel_plug_is(sco
     assert notice["spam"] < scorer.thresholds["spam"] <= plug["spam"]
 
 
+def test_the_same_praise_and_introduction_are_spam_only_with_an_ask_to_follow_the_writer(scorer):
+    praise = "Really enjoyed this piece. I'm a 70 year old retired teacher and I agree with every word."
+    plug = "Really enjoyed this piece. I'm a 22 year old photographer, follow me on Instagram @lenslife.jo!"
+    honest, promotion = scorer.score([praise, plug])
+    assert honest["spam"] < scorer.thresholds["spam"] <= promotion["spam"]
+
+
 def test_abuse_of_an_official_is_toxic_but_no_identity_attack(scorer):
     # v7 scored the first 0.66 on identity_attack, above its threshold, and "Politicians are all crooks." 0.92:
     # any abuse of an official read as an identity attack
@@ -119,11 +126,13 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
         "Buy cheap pills at pills.example,1,spam,spam,c1,1,2026-11-26T00:00:00,moderators\n"
         "A fair and careful article,0,toxicity,approved,c2,1,2026-11-26T00:00:00,moderators\n"
     )
-    args = ["--out", str(out), "--cap-scale", "0.01", "--epochs", "1", "--labels", str(labels), "--balance-identity"]
+    args = ["--out", str(out), "--cap-scale", "0.01", "--epochs", "1", "--labels", str(labels), "--balance-identity",
+            "--promotion-pairs", "--no-tweet-spam-targets"]  # fmt: skip
     trained = civility("train", "--data-dir", str(DATA_DIR), *args, env=env)
     assert trained.returncode == 0, trained.stderr
     config = json.loads((out / CONFIG_FILE).read_text())
     assert config["version"] == "tiny" and config["training_files"] and config["training"]["balance_identity"]
+    assert config["training"]["promotion_pairs"] and not config["training"]["tweet_spam_targets"]
     assert "olid_offenseval2019_tweets.csv" not in config["training_files"]  # no licence: never shipped
     assert "labels.csv" in config["training_files"]
     assert set(config["calibration"]) == set(config["labels"]) == set(config["thresholds"])
@@ -311,6 +320,62 @@ def test_slur_plurals_are_english_and_every_plural_template_uses_them():
         many = data.plural(slur)
         for template in plural_templates:
             assert template.format(ss=many, SS=many[0].upper() + many[1:]) in attacks
+
+
+def test_self_promotion_rows_differ_from_their_honest_pairs_only_in_the_ask():
+    from models import data
+
+    pairs = data.promotion_rows()
+    assert pairs == data.promotion_rows()  # reproducible
+    asks = [ask.format(**fills) for ask in data.PROMO_ASKS for fills in data.PROMO_FILLS]
+    opinions = data.PROMO_OPINIONS
+    spam = [text for text, is_spam in pairs if is_spam]
+    honest = [text for text, is_spam in pairs if not is_spam]
+    assert len(spam) == len(honest)
+    assert all(any(t.lower().endswith(a.lower()) for a in asks) for t in spam)
+    assert all(any(t.lower().endswith(o.lower()) for o in opinions) for t in honest)
+
+    def used(parts: list[str], texts: list[str]) -> set[str]:
+        return {p for p in parts if any(p.lower() in t.lower() for t in texts)}
+
+    # praise and a writer's introduction occur on both sides, so neither can be learned as spam
+    openers = list(data.PROMO_OPENERS)
+    introductions = [i.format(**fills) for i in data.PROMO_INTRODUCTIONS for fills in data.PROMO_FILLS]
+    assert used(openers, spam) == used(openers, honest) == set(openers)
+    assert used(introductions, spam) & used(introductions, honest)
+    assert not set(spam) & {r.text for r in data.functional_rows()}  # off unless asked for
+    rows = {r.text: r for r in data.functional_rows(promotion_pairs=True)}
+    assert all(rows[t].targets["spam"] == 1.0 and rows[t].stratum == "self_promotion" for t in spam)
+    assert all(rows[t].targets["spam"] == 0.0 and rows[t].stratum == "honest_comment" for t in honest if t in rows)
+
+
+@pytest.mark.skipif(not DATA_DIR.is_dir(), reason="shared training data not present")
+def test_without_tweet_spam_targets_the_tweets_nobody_judged_for_spam_carry_none_and_nothing_else_changes():
+    from models import data
+
+    guessed = data.load_rows(DATA_DIR, shipped_only=False, cap_scale=0.05)
+    unknown = data.load_rows(DATA_DIR, shipped_only=False, cap_scale=0.05, tweet_spam_targets=False)
+    assert [r.text for r in guessed] == [r.text for r in unknown]
+    davidson = "davidson_hate_offensive_tweets.csv"
+    assert all(r.targets["spam"] == 0.0 for r in guessed if r.source == davidson)
+    for before, after in zip(guessed, unknown, strict=True):
+        if before.source in data.TWEET_SOURCES:
+            assert "spam" not in after.targets
+            assert after.targets == {k: v for k, v in before.targets.items() if k != "spam"}
+        else:
+            assert after == before
+
+
+@pytest.mark.skipif(not DATA_DIR.is_dir(), reason="shared training data not present")
+def test_the_self_promotion_parts_are_not_copied_from_the_youtube_corpus():
+    from models import data
+
+    youtube = (DATA_DIR / "youtube_spam_collection_4videos.csv").read_text(encoding="utf-8").lower()
+    for fills in data.PROMO_FILLS:
+        for value in (fills["name"], fills["handle"], fills["url"]):
+            assert value.lower() not in youtube, value
+    for text, _ in data.promotion_rows():
+        assert text.lower() not in youtube
 
 
 @pytest.mark.skipif(not DATA_DIR.is_dir(), reason="shared training data not present")
