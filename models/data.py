@@ -576,7 +576,7 @@ PROMO_ASKS = (
     "Click my name to see my {content}.", "Help me get to {n} subscribers!", "Follow me on {platform}: {handle}",
     "You should check out {name}'s new {work}, it's fire.", "I'd love it if you checked out my {channel}.",
     "Give my {channel} a chance, I promise you won't regret it.", "Visit {url} for my {content}.",
-    "Share my {work} if you like it, please!", "Everyone go follow {handle} right now.",
+    "Everyone go follow {handle} right now.",
 )  # fmt: skip
 PROMO_OPINIONS = (
     "The council should have listened to residents sooner.", "It reminds me of the summer I moved here.",
@@ -587,6 +587,9 @@ PROMO_OPINIONS = (
     "This song never gets old.", "The video is even better than the song.", "Saw them live last year, even better.",
     "Over a million views and it deserves every one.", "The chorus has been stuck in my head all day.",
     "Watching this again in 2024, still a classic.", "My favourite video on the whole site.",
+    # asking readers to share a notice is what readers do: with an ask "Share my {work}" among the spam, the
+    # model took "Please share this so the family can find their missing dog." for spam (0.95)
+    "Please share this with anyone who lives near the bridge.", "Share this with your neighbours, please.",
 )  # fmt: skip
 PROMO_FILLS = (
     {"age": "16", "maker": "rapper", "place": "Ohio", "content": "beats", "relative": "brother", "years": "3",

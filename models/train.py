@@ -52,7 +52,9 @@ class TrainConfig:
     # of which one in eight has a link (marked not-spam, they taught that a link is no sign of spam). Off in the
     # shipped recipe for now: together they raised left-out YouTube message style from 0.833 to 0.879 (seed
     # 14: 0.850 to 0.882), but the model trained with them scored "Please share this so the family can find
-    # their missing dog." 0.95 on spam, from the ask "Share my {work}".
+    # their missing dog." 0.95 on spam, from an ask "Share my {work}". Without that ask it scored it under the
+    # threshold, yet put "I don't think women should have to choose between career and family." at 0.68 on
+    # identity_attack (threshold 0.53), as v8 did.
     promotion_pairs: bool = False
     tweet_spam_targets: bool = True
     extra_labels: str | None = None  # a `civility export-labels` CSV: moderators' decisions
