@@ -54,7 +54,9 @@ class TrainConfig:
     # 14: 0.850 to 0.882), but the model trained with them scored "Please share this so the family can find
     # their missing dog." 0.95 on spam, from an ask "Share my {work}". Without that ask it scored it under the
     # threshold, yet put "I don't think women should have to choose between career and family." at 0.68 on
-    # identity_attack (threshold 0.53), as v8 did.
+    # identity_attack (threshold 0.53), as v8 did. v10 (commit b32c059) fixed that with gender opinions in the
+    # attacks' "should" shape, but gave no spans for a comment of several insults that each suffice alone
+    # (models/explain.py stops after GREEDY_ROUNDS), so it was taken back out.
     promotion_pairs: bool = False
     tweet_spam_targets: bool = True
     extra_labels: str | None = None  # a `civility export-labels` CSV: moderators' decisions
