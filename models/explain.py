@@ -1,15 +1,25 @@
-"""Character spans that drive a score, found by occlusion, in Perspective's spanScores shape.
+"""Character spans that drive a score, in Perspective's spanScores shape: Shapley values over words.
 
-Why occlusion: removing a span and re-scoring measures that span's effect on *this* model's output
-directly, in the units of the score itself, for any model; attention weights or gradients only
-correlate with it. Its known limit is redundancy: in "pathetic idiot ... worthless garbage" removing
-any one insult leaves the others, so each alone barely moves the score. So occlusion runs greedily:
-remove the most important span, re-occlude what remains, and repeat until the score has halved; the
-spans removed together share the drop they caused.
+Why Shapley values: plain occlusion (remove one word, re-score) measures only what each word is
+*necessary* for, and fails on the comments moderators most need explained. In "You are a pathetic idiot
+and a worthless piece of garbage. Shut your stupid mouth." each insult suffices alone, so removing any one
+leaves the score where it was (v10: 0.844, no single word moved it more than 0.013) and nothing was shown.
+A word's Shapley value is its average effect on the score when it is added to the comment, over every
+order in which the comment's words could be put back one at a time. It is the one attribution that is
+symmetric (words with the same effect get the same share, so redundant insults share the credit instead of
+cancelling out) and efficient (the shares add up exactly to the comment's score minus an empty comment's),
+and it is measured on this model's own output, in the score's own units.
+
+Every order is too many, so orders are sampled, each beside its reverse (antithetic pairs lower the
+variance: a word put back early in one is put back late in the other; Mitchell et al., "Sampling
+permutations for Shapley value estimation", JMLR 2022). The sample is seeded by the number of words, so the
+same comment always gets the same spans. Cost: about `MAX_TEXTS` short texts scored per comment, off the
+decision path (the explain queue runs after every decision).
 """
 
 from __future__ import annotations
 
+import random
 import re
 from typing import Any, Protocol
 
@@ -17,12 +27,16 @@ _WORD = re.compile(r"\S+")
 LONG_TEXT_CHARS = 1000  # as models.scorer: longer texts are scored passage by passage
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 MAX_UNITS = 64
-MIN_DROP = 0.02
-# A span must also carry a quarter of the strongest span's weight: beside an insult worth 0.19, v6 gave
+MIN_SHARE = 0.02
+# A span must also carry a quarter of the strongest span's share: beside an insult worth 0.19, v6 gave
 # "park." and "The" of the calm sentence before it 0.03 each, which highlighted noise for the moderator.
-RELATIVE_MIN_DROP = 0.25
+RELATIVE_MIN_SHARE = 0.25
 MAX_SPANS = 8
-GREEDY_ROUNDS = 4
+# Orders sampled per comment, and the cap on texts scored for them. At 32 orders the spans of a 15-word
+# comment were stable across seeds; at 8, "idiot" moved between 0.01 and 0.09 from one seed to the next.
+ORDERS = 32
+MAX_TEXTS = 512
+MIN_ORDERS = 8
 
 
 class ScoresTexts(Protocol):
@@ -38,7 +52,7 @@ def units(text: str, max_units: int = MAX_UNITS) -> list[tuple[int, int]]:
     return sentences[:max_units]
 
 
-def _without(text: str, spans: list[tuple[int, int]], removed: set[int]) -> str:
+def without(text: str, spans: list[tuple[int, int]], removed: set[int]) -> str:
     out, position = [], 0
     for index in sorted(removed, key=lambda i: spans[i][0]):
         begin, end = spans[index]
@@ -47,37 +61,39 @@ def _without(text: str, spans: list[tuple[int, int]], removed: set[int]) -> str:
     return "".join(out) + text[position:]
 
 
-def _greedy(
-    scorer: ScoresTexts,
-    text: str,
-    spans: list[tuple[int, int]],
-    label: str,
-    base: float,
-    first_round: list[dict[str, float]],
-) -> dict[int, float]:
-    """Remove the most important span until the score halves; the removed spans share the drop.
+def shapley_values(
+    scorer: ScoresTexts, text: str, spans: list[tuple[int, int]], full: dict[str, float] | None = None
+) -> list[dict[str, float]]:
+    """Each span's Shapley value for every label, estimated from sampled antithetic orders.
 
-    `first_round` is each span occluded alone, which the caller has already scored for every label.
+    Within each order the values add up to score(text) - score(text without every span), so the estimate
+    keeps that sum exactly. `full` is the whole text's scores when the caller has them already.
     """
-    removed: list[int] = []
-    current = base
-    for round_number in range(GREEDY_ROUNDS):
-        candidates = [i for i in range(len(spans)) if i not in removed]
-        if not candidates or current < base / 2:
-            break
-        if round_number == 0:
-            scores = first_round
-        else:
-            scores = scorer.score([_without(text, spans, {*removed, i}) for i in candidates])
-        best = max(range(len(candidates)), key=lambda k: current - scores[k][label])
-        if scores[best][label] >= current:
-            break
-        removed.append(candidates[best])
-        current = scores[best][label]
-    if not removed:
-        return {}
-    share = (base - current) / len(removed)
-    return {index: share for index in removed}
+    n = len(spans)
+    pairs = max(MIN_ORDERS, min(ORDERS, MAX_TEXTS // (n + 1))) // 2
+    rng = random.Random(n)
+    orders: list[list[int]] = []
+    for _ in range(pairs):
+        order = list(range(n))
+        rng.shuffle(order)
+        orders += [order, order[::-1]]
+    everything = frozenset(range(n))
+    # Orders share their first and last texts (nothing, everything) and sometimes more: score each once.
+    wanted = {frozenset(order[:k]) for order in orders for k in range(n + 1)}
+    known = {everything: full} if full is not None else {}
+    todo = [kept for kept in wanted if kept not in known]
+    scored = scorer.score([without(text, spans, set(everything - kept)) for kept in todo])
+    known.update(zip(todo, scored, strict=True))
+    labels = list(known[frozenset()])  # the scorer's own labels, whatever else the caller's scores hold
+    values = [dict.fromkeys(labels, 0.0) for _ in range(n)]
+    for order in orders:
+        before = known[frozenset()]
+        for k, index in enumerate(order):
+            after = known[frozenset(order[: k + 1])]
+            for label in labels:
+                values[index][label] += (after[label] - before[label]) / len(orders)
+            before = after
+    return values
 
 
 def passage_bounds(text: str, max_words: int = 25) -> list[tuple[int, int]]:
@@ -103,10 +119,10 @@ def passage_bounds(text: str, max_words: int = 25) -> list[tuple[int, int]]:
 def explain(
     scorer: ScoresTexts, text: str, labels: list[str], base: dict[str, float] | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """For each label: the spans whose removal lowers its probability most, strongest first.
+    """For each label: the spans with the largest shares of its probability, strongest first.
 
-    A long comment scores as its worst passage, so its spans are found inside that passage: occluding
-    words of the whole text would cost a full re-scoring of every passage per word.
+    A long comment scores as its worst passage, so its spans are found inside that passage: sampling
+    orders over the words of the whole text would re-score every passage for each of thousands of texts.
     """
     if len(text) > LONG_TEXT_CHARS and len(bounds := passage_bounds(text)) > 1:
         scores = scorer.score([text[b:e] for b, e in bounds])
@@ -126,16 +142,15 @@ def _explain_short(
     spans = units(text)
     if not spans or not labels:
         return {label: [] for label in labels}
-    base = base or scorer.score([text])[0]
-    occluded = scorer.score([_without(text, spans, {i}) for i in range(len(spans))])
+    values = shapley_values(scorer, text, spans, base)
     result: dict[str, list[dict[str, Any]]] = {}
     for label in labels:
-        weight = {i: base[label] - scores[label] for i, scores in enumerate(occluded)}
-        for index, share in _greedy(scorer, text, spans, label, base[label], occluded).items():
-            weight[index] = max(weight[index], share)
-        cutoff = max(MIN_DROP, RELATIVE_MIN_DROP * max(weight.values()))
+        shares = [value.get(label, 0.0) for value in values]
+        cutoff = max(MIN_SHARE, RELATIVE_MIN_SHARE * max(shares))
         found = [
-            {"begin": spans[i][0], "end": spans[i][1], "score": round(w, 4)} for i, w in weight.items() if w >= cutoff
+            {"begin": b, "end": e, "score": round(share, 4)}
+            for (b, e), share in zip(spans, shares, strict=True)
+            if share >= cutoff
         ]
         result[label] = sorted(found, key=lambda span: -span["score"])[:MAX_SPANS]
     return result

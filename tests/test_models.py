@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import models
-from models.explain import explain
+from models.explain import explain, shapley_values, units, without
 from models.scorer import CONFIG_FILE
 from tests.conftest import civility
 
@@ -167,6 +167,26 @@ def test_spans_point_at_the_words_that_drive_the_score(scorer):
     assert top.strip(".") in {"idiot", "pathetic"}
     assert all(0 < s["score"] <= 1 for s in spans)
     assert spans == sorted(spans, key=lambda s: -s["score"])
+
+
+def test_spans_share_out_a_score_that_several_insults_each_carry_alone(scorer):
+    # Each insult here keeps the comment toxic without the others, so no single word's removal moves the
+    # score much (v10: at most 0.013 of 0.844); occlusion showed nothing for it. Shapley shares must.
+    text = "You are a pathetic idiot and a worthless piece of garbage. Shut your stupid mouth."
+    spans = explain(scorer, text, ["toxicity"])["toxicity"]
+    highlighted = {text[s["begin"] : s["end"]].strip(".") for s in spans}
+    assert len(highlighted & {"pathetic", "idiot", "worthless", "garbage", "stupid"}) >= 3, highlighted
+    assert not highlighted & {"a", "and", "of", "are"}
+
+
+def test_shapley_shares_add_up_to_the_score_the_words_carry(scorer):
+    text = "The council did fine work on the budget, you pathetic idiot."
+    spans = units(text)
+    values = shapley_values(scorer, text, spans)
+    whole, emptied = scorer.score([text, without(text, spans, set(range(len(spans))))])
+    for label in scorer.labels:
+        assert sum(v[label] for v in values) == pytest.approx(whole[label] - emptied[label], abs=1e-3)
+    assert values == shapley_values(scorer, text, spans), "the same comment must get the same spans"
 
 
 def test_a_hugging_face_classifier_directory_loads_with_its_labels_mapped(tmp_path):
