@@ -98,6 +98,11 @@ def write_card(artifact_dir: Path) -> str:
         "  hand-written slur attacks.",
         "- `spam`: YouTube comment spam and SMS spam against ham and ordinary comments, and hand-written comment",
         "  spam (below); the service adds link, author and repetition signals to this score (service/signals.py).",
+        *(
+            []
+            if config.get("training", {}).get("tweet_spam_targets", True)
+            else ["  The tweets carry no spam target: nobody judged them for spam, and one in eight has a link."]
+        ),
         "",
         "**Not scored, rather than faked:** "
         + "; ".join(f"`{label}` ({why})" for label, why in ABSENT_LABELS.items())

@@ -255,6 +255,16 @@ GENDER_RESPECT = (
     "The clinic offers free health checks for {w} over fifty.",
     "I have had good bosses and bad ones, and the best of them was {a}.",
     "{W} in this town raised the money for the new playground.",
+    # The attacks above say what {w} "should" do; without opinions of the same shape that respect them, the
+    # model trained with promotion pairs read "I don't think women should have to ..." as an attack (0.68).
+    "{W} should be paid the same as anyone else doing the same job.",
+    "I don't think {w} should be judged by the clothes they wear.",
+    "{W} should be able to walk home at night without being afraid.",
+    "I don't believe {w} should pay more for the same haircut.",
+    "Should {w} get more say in the hospital plans? I'd say yes.",
+    "In my opinion {w} deserve better support from the county.",
+    "{W} shouldn't have to wait months for a doctor's appointment.",
+    "Why are so few {w} on the planning board? It's worth asking.",
 )
 # Abuse of people for what they do, not who they are (HateCheck's "abuse against non-protected targets"):
 # toxic, but no identity attack. With no row saying so, v7 scored "Politicians are all crooks." 0.92 on

@@ -49,16 +49,14 @@ class TrainConfig:
     balance_identity: bool = False
     # Self-promotion built from an opener, an introduction and an ask, beside the same parts with an opinion as
     # honest comments (data.promotion_rows), and no spam target on the tweets, which nobody judged for spam and
-    # of which one in eight has a link (marked not-spam, they taught that a link is no sign of spam). Off in the
-    # shipped recipe for now: together they raised left-out YouTube message style from 0.833 to 0.879 (seed
-    # 14: 0.850 to 0.882), but the model trained with them scored "Please share this so the family can find
-    # their missing dog." 0.95 on spam, from an ask "Share my {work}". Without that ask it scored it under the
-    # threshold, yet put "I don't think women should have to choose between career and family." at 0.68 on
-    # identity_attack (threshold 0.53), as v8 did. v10 (commit b32c059) fixed that with gender opinions in the
-    # attacks' "should" shape, but gave no spans for a comment of several insults that each suffice alone
-    # (models/explain.py stops after GREEDY_ROUNDS), so it was taken back out.
-    promotion_pairs: bool = False
-    tweet_spam_targets: bool = True
+    # of which one in eight has a link (marked not-spam, they taught that a link is no sign of spam). Comment
+    # sections get self-promotion that no source has; the leave-one-source-out folds cannot show whether it is
+    # caught. v10, the first model trained with them, held left-out YouTube message style where v9 had it
+    # (0.834 against 0.833) and moved by -0.015 (SMS) to +0.008 (LMFAO) on the other spam folds; an earlier run
+    # with an ask "Share my {work}" reached 0.879 there, but took "Please share this so the family can find
+    # their missing dog." for spam (0.95), so that ask is gone.
+    promotion_pairs: bool = True
+    tweet_spam_targets: bool = False
     extra_labels: str | None = None  # a `civility export-labels` CSV: moderators' decisions
 
 

@@ -139,6 +139,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     from models.train import TrainConfig, train
 
+    # Switches left unset keep TrainConfig's own defaults, the shipped recipe's, so they are written once.
+    switches = {name: getattr(args, name) for name in ("promotion_pairs", "tweet_spam_targets")}
     config = TrainConfig(
         version=args.version or Path(args.out).name,
         epochs=args.epochs,
@@ -146,8 +148,7 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
         cap_scale=args.cap_scale,
         extra_labels=args.labels,
         balance_identity=args.balance_identity,
-        promotion_pairs=args.promotion_pairs,
-        tweet_spam_targets=not args.no_tweet_spam_targets,
+        **{name: value for name, value in switches.items() if value is not None},
     )
     artifact = train(Path(args.data_dir), Path(args.out), config)
     print(f"wrote {args.out} (version {artifact['version']}, labels {', '.join(artifact['labels'])})")
@@ -300,7 +301,7 @@ def parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train the moderation model's heads from the shared data directory")
     train.add_argument("--data-dir", required=True)
-    train.add_argument("--out", required=True, help="artifact directory, e.g. models/artifacts/v9")
+    train.add_argument("--out", required=True, help="artifact directory, e.g. models/artifacts/v10")
     train.add_argument("--version", help="defaults to the output directory's name")
     train.add_argument("--cap-scale", type=float, default=1.0, help="scale per-source caps (small for a quick run)")
     train.add_argument("--epochs", type=int, default=2)
@@ -308,13 +309,14 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--trainable-layers", type=int, default=6, help="top encoder layers to fine-tune (6: all)")
     train.add_argument(
         "--promotion-pairs",
-        action="store_true",
-        help="add self-promotion rows built from parts, each beside an honest twin (TrainConfig.promotion_pairs)",
+        action=argparse.BooleanOptionalAction,
+        help="self-promotion rows built from parts, each beside an honest twin (on in the shipped recipe,"
+        " TrainConfig.promotion_pairs)",
     )
     train.add_argument(
-        "--no-tweet-spam-targets",
-        action="store_true",
-        help="leave the tweets' spam target unknown instead of 0 (TrainConfig.promotion_pairs says why)",
+        "--tweet-spam-targets",
+        action=argparse.BooleanOptionalAction,
+        help="mark the tweets nobody judged for spam as not spam (off in the shipped recipe; TrainConfig says why)",
     )
     train.add_argument(
         "--balance-identity",

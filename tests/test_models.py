@@ -58,6 +58,7 @@ def test_a_group_named_in_an_opinion_or_a_question_is_no_attack_unless_the_sente
         "Why are Muslims so underrepresented in local government?",
         "I don't think women should have to choose between career and family.",
         "Disabled people still can't get into half the shops downtown.",
+        "Women should earn as much as the men they work beside.",  # v9: 0.61, above its threshold
     ]
     attacks = ["Why are Muslims always so violent?", "In my opinion, Black people are just less intelligent."]
     thresholds = scorer.thresholds
@@ -126,13 +127,12 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
         "Buy cheap pills at pills.example,1,spam,spam,c1,1,2026-11-26T00:00:00,moderators\n"
         "A fair and careful article,0,toxicity,approved,c2,1,2026-11-26T00:00:00,moderators\n"
     )
-    args = ["--out", str(out), "--cap-scale", "0.01", "--epochs", "1", "--labels", str(labels), "--balance-identity",
-            "--promotion-pairs", "--no-tweet-spam-targets"]  # fmt: skip
+    args = ["--out", str(out), "--cap-scale", "0.01", "--epochs", "1", "--labels", str(labels), "--balance-identity"]
     trained = civility("train", "--data-dir", str(DATA_DIR), *args, env=env)
     assert trained.returncode == 0, trained.stderr
     config = json.loads((out / CONFIG_FILE).read_text())
     assert config["version"] == "tiny" and config["training_files"] and config["training"]["balance_identity"]
-    assert config["training"]["promotion_pairs"] and not config["training"]["tweet_spam_targets"]
+    assert config["training"]["promotion_pairs"] and not config["training"]["tweet_spam_targets"]  # the shipped recipe
     assert "olid_offenseval2019_tweets.csv" not in config["training_files"]  # no licence: never shipped
     assert "labels.csv" in config["training_files"]
     assert set(config["calibration"]) == set(config["labels"]) == set(config["thresholds"])
@@ -157,6 +157,16 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     card = (out / "MODEL_CARD.md").read_text()
     assert "## Identity terms" in card and "## Sources never seen in training" in card
     assert f"| one person (IND) | {by_target['IND']['n']} |" in card
+
+
+def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on():
+    from service.cli import parser
+
+    base = ["train", "--data-dir", "d", "--out", "o"]
+    unset = parser().parse_args(base)
+    assert unset.promotion_pairs is None and unset.tweet_spam_targets is None  # TrainConfig's defaults apply
+    flipped = parser().parse_args([*base, "--no-promotion-pairs", "--tweet-spam-targets"])
+    assert flipped.promotion_pairs is False and flipped.tweet_spam_targets is True
 
 
 def test_spans_point_at_the_words_that_drive_the_score(scorer):
@@ -441,8 +451,8 @@ def test_the_hand_written_rows_scale_with_the_caps_in_training_and_in_every_fold
     from models import data, evaluate
     from models.train import TrainConfig, sampled_templates
 
-    full = data.template_rows(spam_repeats=3)
     config = TrainConfig(version="t")
+    full = data.template_rows(spam_repeats=3, promotion_pairs=config.promotion_pairs)
     assert len(sampled_templates(config)) == len(full)
     small = replace(config, cap_scale=0.05)
     assert len(sampled_templates(small)) == int(len(full) * 0.05)
