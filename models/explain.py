@@ -5,16 +5,18 @@ Why Shapley values: plain occlusion (remove one word, re-score) measures only wh
 and a worthless piece of garbage. Shut your stupid mouth." each insult suffices alone, so removing any one
 leaves the score where it was (v10: 0.844, no single word moved it more than 0.013) and nothing was shown.
 A word's Shapley value is its average effect on the score when it is added to the comment, over every
-order in which the comment's words could be put back one at a time. It is the one attribution that is
-symmetric (words with the same effect get the same share, so redundant insults share the credit instead of
-cancelling out) and efficient (the shares add up exactly to the comment's score minus an empty comment's),
-and it is measured on this model's own output, in the score's own units.
+order in which the comment's words could be put back one at a time. Shapley's axioms are what a moderator
+needs of a share: words with the same effect get the same share (so redundant insults share the credit
+instead of cancelling out), a word that never moves the score gets none, and the shares add up exactly to
+the comment's score minus the score of the text with every word taken out. It is measured on this model's
+own output, in the score's own units.
 
 Every order is too many, so orders are sampled, each beside its reverse (antithetic pairs lower the
 variance: a word put back early in one is put back late in the other; Mitchell et al., "Sampling
-permutations for Shapley value estimation", JMLR 2022). The sample is seeded by the number of words, so the
-same comment always gets the same spans. Cost: about `MAX_TEXTS` short texts scored per comment, off the
-decision path (the explain queue runs after every decision).
+permutations for Shapley value estimation", JMLR 2022). The sums stay exact, but equal words get equal
+shares only on average: the sample decides the order of near-equal spans. It is seeded by the number of
+words, so the same comment always gets the same spans. Cost: about `MAX_TEXTS` short texts scored per
+comment (up to 65 x `MIN_ORDERS` for the longest), and once per distinct worst passage of a long comment.
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ RELATIVE_MIN_SHARE = 0.25
 MAX_SPANS = 8
 # Orders sampled per comment, and the cap on texts scored for them. At 32 orders the spans of a 15-word
 # comment were stable across seeds; at 8, "idiot" moved between 0.01 and 0.09 from one seed to the next.
+# Comments of 40 words or more get MIN_ORDERS, noisier but within the compatibility API's 5 s deadline.
 ORDERS = 32
 MAX_TEXTS = 512
-MIN_ORDERS = 8
+MIN_ORDERS = 12
 
 
 class ScoresTexts(Protocol):
@@ -44,7 +47,7 @@ class ScoresTexts(Protocol):
 
 
 def units(text: str, max_units: int = MAX_UNITS) -> list[tuple[int, int]]:
-    """Words, or sentences for a text with too many words to occlude one by one."""
+    """Words, or sentences for a text with too many words to weigh one by one."""
     words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
     if len(words) <= max_units:
         return words
@@ -62,12 +65,12 @@ def without(text: str, spans: list[tuple[int, int]], removed: set[int]) -> str:
 
 
 def shapley_values(
-    scorer: ScoresTexts, text: str, spans: list[tuple[int, int]], full: dict[str, float] | None = None
+    scorer: ScoresTexts, text: str, spans: list[tuple[int, int]], full_scores: dict[str, float] | None = None
 ) -> list[dict[str, float]]:
     """Each span's Shapley value for every label, estimated from sampled antithetic orders.
 
     Within each order the values add up to score(text) - score(text without every span), so the estimate
-    keeps that sum exactly. `full` is the whole text's scores when the caller has them already.
+    keeps that sum exactly. `full_scores`: the whole text's scores from this scorer, when the caller has them.
     """
     n = len(spans)
     pairs = max(MIN_ORDERS, min(ORDERS, MAX_TEXTS // (n + 1))) // 2
@@ -80,11 +83,11 @@ def shapley_values(
     everything = frozenset(range(n))
     # Orders share their first and last texts (nothing, everything) and sometimes more: score each once.
     wanted = {frozenset(order[:k]) for order in orders for k in range(n + 1)}
-    known = {everything: full} if full is not None else {}
+    known = {everything: full_scores} if full_scores is not None else {}
     todo = [kept for kept in wanted if kept not in known]
     scored = scorer.score([without(text, spans, set(everything - kept)) for kept in todo])
     known.update(zip(todo, scored, strict=True))
-    labels = list(known[frozenset()])  # the scorer's own labels, whatever else the caller's scores hold
+    labels = [label for label in known[frozenset()] if label in known[everything]]
     values = [dict.fromkeys(labels, 0.0) for _ in range(n)]
     for order in orders:
         before = known[frozenset()]
@@ -126,13 +129,17 @@ def explain(
     """
     if len(text) > LONG_TEXT_CHARS and len(bounds := passage_bounds(text)) > 1:
         scores = scorer.score([text[b:e] for b, e in bounds])
-        result = {}
+        labels_by_passage: dict[int, list[str]] = {}
         for label in labels:
-            k = max(range(len(bounds)), key=lambda i: scores[i].get(label, 0.0))
+            worst = max(range(len(bounds)), key=lambda i: scores[i].get(label, 0.0))
+            labels_by_passage.setdefault(worst, []).append(label)
+        result = {}
+        for k, passage_labels in labels_by_passage.items():
             begin, end = bounds[k]
-            inner = _explain_short(scorer, text[begin:end], [label], scores[k])[label]
-            result[label] = [dict(s, begin=s["begin"] + begin, end=s["end"] + begin) for s in inner]
-        return result
+            inner = _explain_short(scorer, text[begin:end], passage_labels, scores[k])
+            for label, spans in inner.items():
+                result[label] = [dict(s, begin=s["begin"] + begin, end=s["end"] + begin) for s in spans]
+        return {label: result[label] for label in labels}
     return _explain_short(scorer, text, labels, base)
 
 

@@ -122,7 +122,7 @@ def languages(body: dict[str, Any], attributes: list[str]) -> list[str]:
 
 
 def span_scores(text: str, spans: list[dict[str, Any]], summary: float, annotated: bool) -> list[dict[str, Any]]:
-    """Occlusion spans when asked for, else one span over the whole text, as Perspective answers."""
+    """Word spans (models.explain) when asked for, else one span over the whole text, as Perspective answers."""
     if not annotated:
         spans = [{"begin": 0, "end": len(text), "score": summary}]
     return [
