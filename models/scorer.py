@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors.torch import load_file
 
 from models.encoder import Encoder
+from models.lexical import LEXICAL_FILE, LexicalModel, blend
 from models.paths import ARTIFACTS_DIR, DEFAULT_VERSION
 
 HEADS_FILE = "heads.safetensors"
@@ -45,13 +47,22 @@ class ArtifactConfig:
 class Scorer:
     """Scores texts for every label of its artifact; load once, call `score` many times."""
 
-    def __init__(self, encoder: Encoder, weight: torch.Tensor, bias: torch.Tensor, config: ArtifactConfig):
+    def __init__(
+        self,
+        encoder: Encoder,
+        weight: torch.Tensor,
+        bias: torch.Tensor,
+        config: ArtifactConfig,
+        lexical: LexicalModel | None = None,
+    ):
         if weight.shape != (len(config.labels), encoder.dim):
             raise ValueError(f"heads have shape {tuple(weight.shape)}, expected ({len(config.labels)}, {encoder.dim})")
         self.encoder = encoder
         self.weight = weight
         self.bias = bias
         self.config = config
+        self.lexical = lexical
+        self.blend_parts = (config.raw.get("lexical") or {}).get("blend", {})
         calibration = config.raw.get("calibration", {})
         self.scale = torch.tensor([calibration.get(label, {}).get("a", 1.0) for label in config.labels])
         self.shift = torch.tensor([calibration.get(label, {}).get("b", 0.0) for label in config.labels])
@@ -69,9 +80,13 @@ class Scorer:
         """The artifact's recommended threshold per label (chosen for a stated precision)."""
         return self.config.thresholds
 
-    def probabilities(self, embeddings: torch.Tensor) -> torch.Tensor:
-        """Per-label calibrated probabilities for a matrix of embeddings."""
-        return torch.sigmoid(self.scale * (embeddings @ self.weight.T + self.bias) + self.shift)
+    def probabilities(self, embeddings: torch.Tensor, lexical_logits: np.ndarray | None = None) -> torch.Tensor:
+        """Per-label calibrated probabilities for a matrix of embeddings (and the same texts' lexical log-odds)."""
+        logits = embeddings @ self.weight.T + self.bias
+        if self.lexical is not None and lexical_logits is not None:
+            mixed = blend(logits.float().numpy(), self.labels, lexical_logits, self.lexical.labels, self.blend_parts)
+            logits = torch.from_numpy(mixed).float()
+        return torch.sigmoid(self.scale * logits + self.shift)
 
     @torch.inference_mode()
     def score(self, texts: list[str], batch_size: int = 32) -> list[dict[str, float]]:
@@ -83,7 +98,9 @@ class Scorer:
                 pieces.append(piece)
                 text_of_piece.append(index)
         embeddings, piece_of_window = self.encoder.embed(pieces, batch_size=batch_size)
-        window_probs = self.probabilities(embeddings)
+        # A window of a long passage gets its passage's lexical log-odds: n-grams need no window.
+        lexical = self.lexical.logits(pieces)[piece_of_window] if self.lexical is not None else None
+        window_probs = self.probabilities(embeddings, lexical)
         worst = torch.zeros(len(texts), len(self.labels))
         for window, piece_index in enumerate(piece_of_window):
             text_index = text_of_piece[piece_index]
@@ -144,4 +161,9 @@ def load(path: str | Path | None = None, precision: str | None = None) -> Any:
         if unexpected:
             raise ValueError(f"{LAYERS_FILE} has weights the base model lacks: {unexpected[:3]}")
     encoder.to_precision(precision or os.environ.get("CIVILITY_MODEL_PRECISION", "auto"))
-    return Scorer(encoder, tensors["weight"].float(), tensors["bias"].float(), config)
+    lexical = None
+    if described := config.raw.get("lexical"):
+        if not (directory / LEXICAL_FILE).is_file():
+            raise FileNotFoundError(f"{directory} names a lexical model but has no {LEXICAL_FILE}")
+        lexical = LexicalModel.load(directory, tuple(described["labels"]))
+    return Scorer(encoder, tensors["weight"].float(), tensors["bias"].float(), config, lexical)

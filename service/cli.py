@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -150,6 +151,8 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
         balance_identity=args.balance_identity,
         **{name: value for name, value in switches.items() if value is not None},
     )
+    if args.no_lexical:
+        config = replace(config, lexical_labels=())
     artifact = train(Path(args.data_dir), Path(args.out), config)
     print(f"wrote {args.out} (version {artifact['version']}, labels {', '.join(artifact['labels'])})")
     return 0
@@ -301,7 +304,7 @@ def parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train the moderation model's heads from the shared data directory")
     train.add_argument("--data-dir", required=True)
-    train.add_argument("--out", required=True, help="artifact directory, e.g. models/artifacts/v10")
+    train.add_argument("--out", required=True, help="artifact directory, e.g. models/artifacts/v13")
     train.add_argument("--version", help="defaults to the output directory's name")
     train.add_argument("--cap-scale", type=float, default=1.0, help="scale per-source caps (small for a quick run)")
     train.add_argument("--epochs", type=int, default=2)
@@ -317,6 +320,11 @@ def parser() -> argparse.ArgumentParser:
         "--tweet-spam-targets",
         action=argparse.BooleanOptionalAction,
         help="mark the tweets nobody judged for spam as not spam (off in the shipped recipe; TrainConfig says why)",
+    )
+    train.add_argument(
+        "--no-lexical",
+        action="store_true",
+        help="the encoder alone, without the n-gram spam model beside it (models/lexical.py; the recipe up to v10)",
     )
     train.add_argument(
         "--balance-identity",

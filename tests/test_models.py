@@ -136,6 +136,8 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     assert "olid_offenseval2019_tweets.csv" not in config["training_files"]  # no licence: never shipped
     assert "labels.csv" in config["training_files"]
     assert set(config["calibration"]) == set(config["labels"]) == set(config["thresholds"])
+    assert config["lexical"]["labels"] == ["spam"] and (out / "lexical.safetensors").is_file()
+    assert set(config["lexical"]["blend"]["spam"]) == {"encoder", "lexical"}
     assert sum(f.stat().st_size for f in out.iterdir()) < 30 * 1024 * 1024
     model = models.load(out)
     assert model.version == "tiny" and set(model.score(["hello"])[0]) == set(config["labels"])
@@ -156,6 +158,7 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     assert 0 <= by_target["grp_vs_ind_roc_auc"] <= 1
     card = (out / "MODEL_CARD.md").read_text()
     assert "## Identity terms" in card and "## Sources never seen in training" in card
+    assert "**Beside the encoder**, for `spam`" in card
     assert f"| one person (IND) | {by_target['IND']['n']} |" in card
 
 

@@ -1,0 +1,129 @@
+"""A lexical model beside the encoder: hashed word and character n-grams, one logistic regression per label.
+
+Why a second model: spam is written in formulas ("check out my channel", "subscribe", "visit my site") whose
+exact words and spellings carry over from one place to another better than a sentence embedding does. Left
+out of training, YouTube's comments (trained on SMS spam and the hand-written rows) scored spam ROC-AUC 0.834
+by the fine-tuned encoder alone and 0.925 by this model alone. The two are blended as the mean of their
+calibrated log-odds (`blend`), a rule fixed before measuring it rather than weights fitted on the validation
+split, which is in-distribution and would favour whichever model fits the training sources closest.
+
+Features are hashed, so the artifact stores no vocabulary: only each feature's idf and each label's weights.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+from scipy import sparse
+from sklearn.feature_extraction.text import HashingVectorizer
+
+LEXICAL_FILE = "lexical.safetensors"
+N_FEATURES = 2**18  # per analyzer; collisions among ~10^5 distinct n-grams stay rare
+# Character n-grams within word boundaries catch spellings that words miss ("fr33", "c0ck", "youtube.com/...").
+WORDS = HashingVectorizer(n_features=N_FEATURES, ngram_range=(1, 2), alternate_sign=False, norm=None)
+CHARACTERS = HashingVectorizer(
+    n_features=N_FEATURES, analyzer="char_wb", ngram_range=(2, 5), alternate_sign=False, norm=None
+)
+REGULARIZATION_C = 4.0
+
+
+def counts(texts: list[str]) -> sparse.csr_matrix:
+    """Sub-linear n-gram counts: log(1 + count), so a word repeated ten times is not ten times the evidence."""
+    matrix = sparse.hstack([WORDS.transform(texts), CHARACTERS.transform(texts)]).tocsr()
+    matrix.data = np.log1p(matrix.data)
+    return matrix
+
+
+class LexicalModel:
+    """TF-IDF over hashed n-grams and a linear head per label; `logits` gives uncalibrated log-odds."""
+
+    def __init__(self, labels: tuple[str, ...], idf: np.ndarray, weight: np.ndarray, bias: np.ndarray):
+        if weight.shape != (len(labels), idf.shape[0]):
+            raise ValueError(f"lexical weights have shape {weight.shape}, expected ({len(labels)}, {idf.shape[0]})")
+        self.labels = labels
+        self.idf = idf.astype(np.float32)
+        self.weight = weight.astype(np.float32)
+        self.bias = bias.astype(np.float32)
+
+    def features(self, texts: list[str]) -> sparse.csr_matrix:
+        """TF-IDF rows of unit length. Scaled through the sparse arrays themselves: a diagonal idf matrix of
+        2^19 entries cost ~20 ms per call, more than the n-grams of a whole batch."""
+        matrix = counts(texts)
+        matrix.data *= self.idf[matrix.indices]
+        rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+        norms = np.sqrt(np.bincount(rows, weights=matrix.data**2, minlength=matrix.shape[0]))
+        matrix.data /= np.maximum(norms, 1e-12)[rows]
+        return matrix
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        matrix = self.features(texts)
+        rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+        columns = [
+            np.bincount(rows, weights=matrix.data * self.weight[k, matrix.indices], minlength=matrix.shape[0])
+            for k in range(len(self.labels))
+        ]
+        return np.stack(columns, axis=1) + self.bias  # type: ignore[no-any-return]
+
+    @classmethod
+    def fit(cls, texts: list[str], targets: dict[str, np.ndarray]) -> LexicalModel:
+        """One logistic regression per label on the rows with a target for it (NaN: no target).
+
+        A soft target t enters as two copies of the row, positive with weight t and negative with 1 - t."""
+        from sklearn.linear_model import LogisticRegression
+
+        raw = counts(texts)
+        document_frequency = np.bincount(raw.indices, minlength=raw.shape[1])
+        idf = np.log((1 + len(texts)) / (1 + document_frequency)) + 1  # scikit-learn's smoothed idf
+        model = cls(tuple(targets), idf, np.zeros((len(targets), raw.shape[1])), np.zeros(len(targets)))
+        matrix = model.features(texts)
+        for j, (label, target) in enumerate(targets.items()):
+            rows = np.flatnonzero(~np.isnan(target))
+            if rows.size == 0:
+                raise ValueError(f"no training row has a {label} target")
+            y = np.r_[np.ones(rows.size), np.zeros(rows.size)]
+            w = np.r_[target[rows], 1 - target[rows]]
+            keep = w > 0
+            regression = LogisticRegression(C=REGULARIZATION_C, max_iter=2000)
+            regression.fit(sparse.vstack([matrix[rows], matrix[rows]])[keep], y[keep], sample_weight=w[keep])
+            model.weight[j] = regression.coef_[0]
+            model.bias[j] = regression.intercept_[0]
+        return model
+
+    def save(self, directory: Path) -> None:
+        # fp16 halves the file; the weights' rounding moves a logit by well under 0.01
+        tensors: dict[str, np.ndarray] = {
+            "idf": self.idf.astype(np.float16),
+            "weight": self.weight.astype(np.float16),
+            "bias": self.bias,
+        }
+        save_file(tensors, str(directory / LEXICAL_FILE))
+
+    @classmethod
+    def load(cls, directory: Path, labels: tuple[str, ...]) -> LexicalModel:
+        tensors = load_file(str(directory / LEXICAL_FILE))
+        return cls(labels, tensors["idf"], tensors["weight"], tensors["bias"])
+
+
+def blend(
+    encoder_logits: np.ndarray,
+    labels: tuple[str, ...],
+    lexical_logits: np.ndarray,
+    lexical_labels: tuple[str, ...],
+    parts: dict[str, Any],
+) -> np.ndarray:
+    """The encoder's log-odds with each lexical label replaced by the mean of both models' calibrated log-odds.
+
+    `parts[label]` holds the Platt parameters of each model alone (fitted on the validation split); the mean
+    is calibrated again afterwards like any head."""
+    out = np.array(encoder_logits, dtype=np.float64, copy=True)
+    for k, label in enumerate(lexical_labels):
+        j = labels.index(label)
+        encoder_side = parts[label]["encoder"]["a"] * out[:, j] + parts[label]["encoder"]["b"]
+        lexical_side = parts[label]["lexical"]["a"] * lexical_logits[:, k] + parts[label]["lexical"]["b"]
+        out[:, j] = (encoder_side + lexical_side) / 2
+    return out

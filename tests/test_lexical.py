@@ -1,0 +1,85 @@
+"""The n-gram model beside the encoder: fitting, its file, the blend, and the shipped scorer's use of it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.lexical import LEXICAL_FILE, LexicalModel, blend
+
+SPAM = [
+    "Check out my channel and subscribe!",
+    "Subscribe to my channel for more videos",
+    "Visit my site for cheap followers http://cheap.example",
+    "check out my new video please subscribe",
+]
+HONEST = [
+    "The council should publish the budget before the vote.",
+    "I grew up near that library and it was always busy.",
+    "Good reporting, the numbers in the second chart surprised me.",
+    "My neighbour has worked at the plant for twenty years.",
+]
+
+
+def fitted() -> LexicalModel:
+    texts = SPAM + HONEST
+    return LexicalModel.fit(texts, {"spam": np.array([1.0] * len(SPAM) + [0.0] * len(HONEST))})
+
+
+def test_learns_the_words_of_spam_and_scores_new_texts_by_them():
+    model = fitted()
+    plug, opinion = model.logits(["please subscribe to my channel", "the budget vote was close"])[:, 0]
+    assert plug > 0 > opinion
+
+
+def test_a_soft_target_counts_partly_and_a_label_needs_at_least_one_target():
+    texts = SPAM + HONEST + ["subscribe subscribe subscribe"]
+
+    def extra_row_as(target: float) -> float:
+        model = LexicalModel.fit(texts, {"spam": np.array([1.0] * 4 + [0.0] * 4 + [target])})
+        return float(model.logits(["subscribe subscribe subscribe"])[0, 0])
+
+    assert extra_row_as(0.0) < extra_row_as(0.5) < extra_row_as(1.0)
+    with pytest.raises(ValueError, match="no training row"):
+        LexicalModel.fit(texts, {"spam": np.full(len(texts), np.nan)})
+
+
+def test_the_saved_model_scores_as_the_fitted_one(tmp_path):
+    model = fitted()
+    model.save(tmp_path)
+    loaded = LexicalModel.load(tmp_path, ("spam",))
+    probe = ["Subscribe now!", "A calm comment about schools.", ""]
+    assert np.allclose(loaded.logits(probe), model.logits(probe), atol=0.01)  # fp16 on disk
+    assert (tmp_path / LEXICAL_FILE).stat().st_size < 2 * 2**18 * 2 * 2 + 4096  # idf and one label's weights
+    assert loaded.logits([]).shape == (0, 1)
+
+
+def test_blend_is_the_mean_of_both_calibrated_log_odds_and_leaves_other_labels_alone():
+    encoder = np.array([[2.0, -1.0], [0.5, 3.0]])  # columns: toxicity, spam
+    lexical = np.array([[4.0], [-2.0]])  # spam only
+    parts = {"spam": {"encoder": {"a": 2.0, "b": 1.0}, "lexical": {"a": 0.5, "b": -1.0}}}
+    mixed = blend(encoder, ("toxicity", "spam"), lexical, ("spam",), parts)
+    assert mixed[:, 0].tolist() == [2.0, 0.5]
+    assert mixed[:, 1].tolist() == [((2 * -1 + 1) + (0.5 * 4 - 1)) / 2, ((2 * 3 + 1) + (0.5 * -2 - 1)) / 2]
+
+
+def test_the_shipped_scorer_blends_its_spam_score_with_the_lexical_model(scorer):
+    assert scorer.lexical is not None and scorer.lexical.labels == ("spam",)
+    texts = ["Check out my channel, link in my profile!", "The mayor's plan leaves the east side out again."]
+    embeddings, _ = scorer.encoder.embed(texts)
+    head = (embeddings @ scorer.weight.T + scorer.bias).float().numpy()
+    lexical = scorer.lexical.logits(texts)
+    j = scorer.labels.index("spam")
+    part = scorer.blend_parts["spam"]
+    encoder_side = part["encoder"]["a"] * head[:, j] + part["encoder"]["b"]
+    mean = (encoder_side + part["lexical"]["a"] * lexical[:, 0] + part["lexical"]["b"]) / 2
+    calibration = scorer.config.raw["calibration"]["spam"]
+    expected = 1 / (1 + np.exp(-(calibration["a"] * mean + calibration["b"])))
+    scored = [r["spam"] for r in scorer.score(texts)]
+    assert np.allclose(scored, expected, atol=1e-4)
+    assert scored[0] >= scorer.thresholds["spam"] > scored[1]
+    # toxicity is the encoder's alone
+    t = scorer.labels.index("toxicity")
+    toxicity = scorer.config.raw["calibration"]["toxicity"]
+    alone = 1 / (1 + np.exp(-(toxicity["a"] * head[:, t] + toxicity["b"])))
+    assert np.allclose([r["toxicity"] for r in scorer.score(texts)], alone, atol=1e-4)
