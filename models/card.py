@@ -42,7 +42,7 @@ def lexical_paragraph(config: dict[str, Any]) -> list[str]:
         f"**Beside the encoder**, for {labels}: logistic regression over hashed word 1-2-grams and character",
         "2-5-grams (TF-IDF), trained on the same rows (`models/lexical.py`, `lexical.safetensors`). Each model is",
         "Platt-calibrated on the validation split, and the label's score is the calibrated mean of the two",
-        "log-odds: an equal-weight rule chosen before measuring, not weights fitted to the validation split.",
+        "calibrated log-odds, with equal weights chosen before measuring rather than fitted on that split.",
     ]
 
 

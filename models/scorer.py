@@ -83,7 +83,10 @@ class Scorer:
     def probabilities(self, embeddings: torch.Tensor, lexical_logits: np.ndarray | None = None) -> torch.Tensor:
         """Per-label calibrated probabilities for a matrix of embeddings (and the same texts' lexical log-odds)."""
         logits = embeddings @ self.weight.T + self.bias
-        if self.lexical is not None and lexical_logits is not None:
+        if self.lexical is not None:
+            if lexical_logits is None:
+                # the blended labels' calibration was fitted to the blend: the encoder alone would be miscalibrated
+                raise ValueError("this artifact blends a lexical model: pass the same texts' lexical logits")
             mixed = blend(logits.float().numpy(), self.labels, lexical_logits, self.lexical.labels, self.blend_parts)
             logits = torch.from_numpy(mixed).float()
         return torch.sigmoid(self.scale * logits + self.shift)
@@ -165,5 +168,8 @@ def load(path: str | Path | None = None, precision: str | None = None) -> Any:
     if described := config.raw.get("lexical"):
         if not (directory / LEXICAL_FILE).is_file():
             raise FileNotFoundError(f"{directory} names a lexical model but has no {LEXICAL_FILE}")
-        lexical = LexicalModel.load(directory, tuple(described["labels"]))
+        labels = tuple(described["labels"])
+        if not set(labels) <= set(config.labels) or not set(labels) <= set(described.get("blend") or {}):
+            raise ValueError(f"{directory}: lexical labels {labels} need a head and blend parameters each")
+        lexical = LexicalModel.load(directory, labels)
     return Scorer(encoder, tensors["weight"].float(), tensors["bias"].float(), config, lexical)

@@ -182,13 +182,20 @@ def calibrate(logits: np.ndarray, rows: list[data.Row]) -> dict[str, dict[str, f
     """Per label: Platt parameters and the threshold reaching TARGET_PRECISION on validation rows."""
     result = {}
     for j, label in enumerate(TRAINED_LABELS):
+        platt = platt_parts(logits, rows, TRAINED_LABELS, j)
         keep = [i for i, r in enumerate(rows) if r.label(label) is not None]
         labels = np.array([rows[i].label(label) for i in keep], dtype=np.float64)
-        a, b = fit_platt(logits[keep, j], labels)
-        probs = 1 / (1 + np.exp(-(a * logits[keep, j] + b)))
+        probs = 1 / (1 + np.exp(-(platt["a"] * logits[keep, j] + platt["b"])))
         threshold = threshold_for_precision(labels, probs, TARGET_PRECISION)
-        result[label] = {"a": round(a, 6), "b": round(b, 6), "threshold": round(threshold, 4)}
+        result[label] = {**platt, "threshold": round(threshold, 4)}
     return result
+
+
+def platt_parts(logits: np.ndarray, rows: list[data.Row], labels: tuple[str, ...], column: int) -> dict[str, float]:
+    """Platt parameters for one label's column of log-odds, on the rows labelled for it."""
+    keep = [i for i, r in enumerate(rows) if r.label(labels[column]) is not None]
+    a, b = fit_platt(logits[keep, column], np.array([rows[i].label(labels[column]) for i in keep], dtype=np.float64))
+    return {"a": round(a, 6), "b": round(b, 6)}
 
 
 def apply_calibration(logits: np.ndarray, calibration: dict[str, dict[str, float]]) -> np.ndarray:
@@ -262,15 +269,10 @@ class Trained:
         return apply_calibration(self.logits(texts, max_length), self.calibration)
 
 
-def platt_parts(logits: np.ndarray, rows: list[data.Row], labels: tuple[str, ...], column: int) -> dict[str, float]:
-    """One model's Platt parameters for one label: one side of the blend."""
-    keep = [i for i, r in enumerate(rows) if r.label(labels[column]) is not None]
-    a, b = fit_platt(logits[keep, column], np.array([rows[i].label(labels[column]) for i in keep], dtype=np.float64))
-    return {"a": round(a, 6), "b": round(b, 6)}
-
-
 def build(config: TrainConfig, train_rows: list[data.Row], valid_rows: list[data.Row], log: bool) -> Trained:
     """Fine-tune on `train_rows` (and fit the lexical model on the same rows), calibrate on `valid_rows`."""
+    if unknown := set(config.lexical_labels) - set(TRAINED_LABELS):
+        raise ValueError(f"lexical labels {sorted(unknown)} are not trained labels {TRAINED_LABELS}")
     torch.manual_seed(config.seed)
     encoder = Encoder(max_length=config.max_length)
     net = ModerationNet(encoder, len(TRAINED_LABELS))

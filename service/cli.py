@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import setproctitle
 
@@ -137,8 +138,9 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
-    from models.train import TrainConfig, train
+def train_config(args: argparse.Namespace) -> Any:
+    """`civility train`'s arguments as a TrainConfig."""
+    from models.train import TrainConfig
 
     # Switches left unset keep TrainConfig's own defaults, the shipped recipe's, so they are written once.
     switches = {name: getattr(args, name) for name in ("promotion_pairs", "tweet_spam_targets")}
@@ -151,8 +153,13 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
         balance_identity=args.balance_identity,
         **{name: value for name, value in switches.items() if value is not None},
     )
-    if args.no_lexical:
-        config = replace(config, lexical_labels=())
+    return replace(config, lexical_labels=()) if args.no_lexical else config
+
+
+def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
+    from models.train import train
+
+    config = train_config(args)
     artifact = train(Path(args.data_dir), Path(args.out), config)
     print(f"wrote {args.out} (version {artifact['version']}, labels {', '.join(artifact['labels'])})")
     return 0
@@ -324,7 +331,7 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--no-lexical",
         action="store_true",
-        help="the encoder alone, without the n-gram spam model beside it (models/lexical.py; the recipe up to v10)",
+        help="the encoder alone, without the n-gram spam model beside it (models/lexical.py): the recipe up to v10",
     )
     train.add_argument(
         "--balance-identity",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.lexical import LEXICAL_FILE, LexicalModel, blend
+from models.lexical import CHARACTERS, LEXICAL_FILE, WORDS, LexicalModel, blend
+from models.scorer import passages
 
 SPAM = [
     "Check out my channel and subscribe!",
@@ -49,7 +50,7 @@ def test_the_saved_model_scores_as_the_fitted_one(tmp_path):
     model.save(tmp_path)
     loaded = LexicalModel.load(tmp_path, ("spam",))
     probe = ["Subscribe now!", "A calm comment about schools.", ""]
-    assert np.allclose(loaded.logits(probe), model.logits(probe), atol=0.01)  # fp16 on disk
+    assert np.array_equal(loaded.logits(probe), model.logits(probe))  # fitted as stored: rounded to fp16
     assert (tmp_path / LEXICAL_FILE).stat().st_size < 2 * 2**18 * 2 * 2 + 4096  # idf and one label's weights
     assert loaded.logits([]).shape == (0, 1)
 
@@ -63,11 +64,19 @@ def test_blend_is_the_mean_of_both_calibrated_log_odds_and_leaves_other_labels_a
     assert mixed[:, 1].tolist() == [((2 * -1 + 1) + (0.5 * 4 - 1)) / 2, ((2 * 3 + 1) + (0.5 * -2 - 1)) / 2]
 
 
+def test_the_hashing_is_the_one_the_shipped_weights_were_trained_with():
+    # The artifact stores weights by bucket, not by n-gram: if scikit-learn ever hashed differently, every
+    # weight would land on other n-grams and the score would be noise. pyproject bounds the version; this pins it.
+    assert WORDS.transform(["subscribe"]).indices.tolist() == [225279]
+    assert sorted(CHARACTERS.transform(["fr"]).indices.tolist()) == [114840, 176914, 203979, 233821, 238500, 246567]
+
+
 def test_the_shipped_scorer_blends_its_spam_score_with_the_lexical_model(scorer):
     assert scorer.lexical is not None and scorer.lexical.labels == ("spam",)
-    texts = ["Check out my channel, link in my profile!", "The mayor's plan leaves the east side out again."]
-    embeddings, _ = scorer.encoder.embed(texts)
-    head = (embeddings @ scorer.weight.T + scorer.bias).float().numpy()
+    texts = ["The mayor's plan leaves the east side out again, and the council knows it.", "Check out my channel!"]
+    embeddings, order = scorer.encoder.embed(texts)  # rows come back sorted by length: `order` says whose
+    head = np.zeros((len(texts), len(scorer.labels)))
+    head[order] = (embeddings @ scorer.weight.T + scorer.bias).float().numpy()
     lexical = scorer.lexical.logits(texts)
     j = scorer.labels.index("spam")
     part = scorer.blend_parts["spam"]
@@ -75,11 +84,23 @@ def test_the_shipped_scorer_blends_its_spam_score_with_the_lexical_model(scorer)
     mean = (encoder_side + part["lexical"]["a"] * lexical[:, 0] + part["lexical"]["b"]) / 2
     calibration = scorer.config.raw["calibration"]["spam"]
     expected = 1 / (1 + np.exp(-(calibration["a"] * mean + calibration["b"])))
-    scored = [r["spam"] for r in scorer.score(texts)]
-    assert np.allclose(scored, expected, atol=1e-4)
-    assert scored[0] >= scorer.thresholds["spam"] > scored[1]
-    # toxicity is the encoder's alone
-    t = scorer.labels.index("toxicity")
+    scored = scorer.score(texts)
+    assert np.allclose([r["spam"] for r in scored], expected, atol=1e-4)
+    assert scored[0]["spam"] < scorer.thresholds["spam"] <= scored[1]["spam"]
+    t = scorer.labels.index("toxicity")  # toxicity is the encoder's alone
     toxicity = scorer.config.raw["calibration"]["toxicity"]
     alone = 1 / (1 + np.exp(-(toxicity["a"] * head[:, t] + toxicity["b"])))
-    assert np.allclose([r["toxicity"] for r in scorer.score(texts)], alone, atol=1e-4)
+    assert np.allclose([r["toxicity"] for r in scored], alone, atol=1e-4)
+    with pytest.raises(ValueError, match="lexical logits"):
+        scorer.probabilities(embeddings)  # the spam calibration belongs to the blend, never to the head alone
+
+
+def test_a_long_comment_gets_each_passages_own_lexical_score_and_is_judged_by_the_worst(scorer):
+    filler = "The council met on Tuesday to discuss the budget for the new library and the park. " * 20
+    text = filler + "Check out my channel and subscribe for daily videos!! " + filler
+    pieces = passages(text)
+    assert len(pieces) > 3
+    whole = scorer.score([text])[0]["spam"]
+    each = [r["spam"] for r in scorer.score(pieces)]
+    assert whole == pytest.approx(max(each), abs=1e-5)
+    assert sorted(each)[-2] < scorer.thresholds["spam"] <= whole  # one passage is spam, the rest are not

@@ -163,13 +163,25 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
 
 
 def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on():
-    from service.cli import parser
+    from service.cli import parser, train_config
 
     base = ["train", "--data-dir", "d", "--out", "o"]
     unset = parser().parse_args(base)
     assert unset.promotion_pairs is None and unset.tweet_spam_targets is None  # TrainConfig's defaults apply
     flipped = parser().parse_args([*base, "--no-promotion-pairs", "--tweet-spam-targets"])
     assert flipped.promotion_pairs is False and flipped.tweet_spam_targets is True
+    assert train_config(unset).lexical_labels == ("spam",) and train_config(unset).promotion_pairs
+    assert train_config(parser().parse_args([*base, "--no-lexical"])).lexical_labels == ()
+
+
+def test_an_artifact_from_before_the_lexical_model_is_measured_with_its_own_recipe(tmp_path):
+    from models.evaluate import loso_config_for
+
+    (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": {"seed": 13, "promotion_pairs": False}}))
+    config = loso_config_for(tmp_path, epochs=1, cap_scale=0.3)
+    assert config.lexical_labels == () and config.promotion_pairs is False and config.cap_scale == 0.3
+    (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": {"lexical_labels": ["spam"]}}))
+    assert loso_config_for(tmp_path, epochs=1, cap_scale=0.3).lexical_labels == ("spam",)
 
 
 def test_spans_point_at_the_words_that_drive_the_score(scorer):
