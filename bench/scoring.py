@@ -95,12 +95,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=12.0, help="time per measurement")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--precision", default="auto", help="auto, fp32 or bf16 for our scorer")
+    parser.add_argument("--artifact", help="an artifact directory to measure instead of the shipped one")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     torch.set_num_threads(args.threads)
 
     texts = corpus(args.comments)
-    scorer = models.load(precision=args.precision)
+    scorer = models.load(args.artifact, precision=args.precision)
     tokenizer = scorer.encoder.tokenizer
     lengths = sorted(len(ids) for ids in tokenizer(texts, truncation=False)["input_ids"])
     median, mean = lengths[len(lengths) // 2], sum(min(n, 512) for n in lengths) / len(lengths)
