@@ -278,12 +278,14 @@ def test_explanations_lost_with_redis_are_enqueued_again_once(client, make_site,
 
     site, key = make_site()
     toxic_id = submit(client, key, TOXIC, author_ip="198.51.100.1")
-    # Held on its links, not its words: nothing to explain, so never an explain job. (v6 scores "..., see
-    # <three short links>" 0.45 from the words alone, enough to explain; this wording scores 0.13.)
+    # Held on its links, not its words: nothing to explain, so never an explain job. (v13 scores "Good point
+    # about the bridge. Sources: <three short links>" 0.49 from the text alone, enough to explain: its n-gram
+    # model reads links as spam; this wording scores 0.15.)
     signals_id = submit(
         client,
         key,
-        "Good point about the bridge. Sources: http://bit.ly/a http://bit.ly/b http://bit.ly/c",
+        "The council promised the bridge repairs three times, in 2019 (http://bit.ly/a), 2021 (http://bit.ly/b)"
+        " and 2023 (http://bit.ly/c), and the potholes are still there.",
         author_ip="198.51.100.2",
     )
     runtime.configure(settings, scorer=scorer)
