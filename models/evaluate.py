@@ -253,6 +253,7 @@ def loso_config_for(artifact_dir: Path, epochs: int, cap_scale: float) -> TrainC
     known = {k: v for k, v in training.items() if k in TrainConfig.__dataclass_fields__ and k != "extra_labels"}
     # An artifact from before the lexical model has no such key: its recipe had none.
     known["lexical_labels"] = tuple(training.get("lexical_labels", ()))
+    known["lexical_digit_shapes"] = bool(training.get("lexical_digit_shapes", False))  # up to v13: raw digits
     return replace(TrainConfig(version="loso", **known), epochs=epochs, cap_scale=cap_scale)
 
 

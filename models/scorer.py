@@ -171,5 +171,6 @@ def load(path: str | Path | None = None, precision: str | None = None) -> Any:
         labels = tuple(described["labels"])
         if not set(labels) <= set(config.labels) or not set(labels) <= set(described.get("blend") or {}):
             raise ValueError(f"{directory}: lexical labels {labels} need a head and blend parameters each")
-        lexical = LexicalModel.load(directory, labels)
+        # Artifacts up to v13 read digits raw and say nothing of it.
+        lexical = LexicalModel.load(directory, labels, digit_shapes=bool(described.get("digit_shapes", False)))
     return Scorer(encoder, tensors["weight"].float(), tensors["bias"].float(), config, lexical)

@@ -64,6 +64,7 @@ class TrainConfig:
     # 0.003 to 0.005. Only spam: on the toxicity folds it moved ROC-AUC by -0.007 (identity subset) to +0.012
     # (Davidson), and n-gram weights learn identity words from the toxic rows that name them.
     lexical_labels: tuple[str, ...] = ("spam",)
+    lexical_digit_shapes: bool = True  # the n-gram model reads every digit as 0 (lexical.digit_shapes says why)
     extra_labels: str | None = None  # a `civility export-labels` CSV: moderators' decisions
 
 
@@ -285,7 +286,7 @@ def build(config: TrainConfig, train_rows: list[data.Row], valid_rows: list[data
         return Trained(net, calibrate(valid_logits, valid_rows))
     labels = tuple(config.lexical_labels)
     targets = {label: np.array([r.targets.get(label, np.nan) for r in formatted], dtype=np.float64) for label in labels}
-    lexical = LexicalModel.fit([r.text for r in formatted], targets)
+    lexical = LexicalModel.fit([r.text for r in formatted], targets, config.lexical_digit_shapes)
     lexical_valid = lexical.logits(valid_texts)
     parts = {
         label: {
@@ -346,7 +347,15 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig, log: bool = True) 
         "threshold_rule": f"lowest threshold from 0.5 up reaching precision {TARGET_PRECISION} on the validation split",
         "calibration": {label: {"a": c["a"], "b": c["b"]} for label, c in calibration.items()},
         # Where set, `calibration` applies to the mean of these two calibrated log-odds (models/lexical.py).
-        "lexical": {"labels": list(trained.lexical.labels), "blend": trained.blend_parts} if trained.lexical else None,
+        "lexical": (
+            {
+                "labels": list(trained.lexical.labels),
+                "blend": trained.blend_parts,
+                "digit_shapes": trained.lexical.digit_shapes,
+            }
+            if trained.lexical
+            else None
+        ),
         "max_length": 256,
         "train_max_length": config.max_length,
         "trainable_layers": config.trainable_layers,

@@ -48,11 +48,28 @@ def test_a_soft_target_counts_partly_and_a_label_needs_at_least_one_target():
 def test_the_saved_model_scores_as_the_fitted_one(tmp_path):
     model = fitted()
     model.save(tmp_path)
-    loaded = LexicalModel.load(tmp_path, ("spam",))
+    loaded = LexicalModel.load(tmp_path, ("spam",), digit_shapes=True)
     probe = ["Subscribe now!", "A calm comment about schools.", ""]
     assert np.array_equal(loaded.logits(probe), model.logits(probe))  # fitted as stored: rounded to fp16
     assert (tmp_path / LEXICAL_FILE).stat().st_size < 2 * 2**18 * 2 * 2 + 4096  # idf and one label's weights
     assert loaded.logits([]).shape == (0, 1)
+
+
+def test_digits_are_read_by_their_shape_when_the_model_was_fitted_that_way():
+    texts = ["Call 0800 555 0199 now to claim your prize", "Win cash, text 81303", "See you at 7 for dinner"] + HONEST
+    targets = {"spam": np.array([1.0, 1.0] + [0.0] * (len(texts) - 2))}
+    shaped, raw = LexicalModel.fit(texts, targets), LexicalModel.fit(texts, targets, digit_shapes=False)
+    assert shaped.digit_shapes and not raw.digit_shapes
+    unseen, seen = "Call 0161 496 0732 now", "Call 0800 555 0199 now"
+    assert shaped.logits([unseen]).tolist() == shaped.logits([seen]).tolist()  # another number, the same shape
+    assert raw.logits([unseen])[0, 0] < raw.logits([seen])[0, 0]  # read raw, only the training's own number counts
+
+
+def test_an_artifact_reads_digits_as_its_config_says(tmp_path):
+    fitted().save(tmp_path)
+    probe = ["Text 81303 to win", "Text 55555 to win"]
+    shaped, raw = (LexicalModel.load(tmp_path, ("spam",), digit_shapes=flag).logits(probe) for flag in (True, False))
+    assert shaped[0, 0] == shaped[1, 0] and raw[0, 0] != raw[1, 0]
 
 
 def test_blend_is_the_mean_of_both_calibrated_log_odds_and_leaves_other_labels_alone():
