@@ -37,12 +37,13 @@ def lexical_paragraph(config: dict[str, Any]) -> list[str]:
     if not lexical:
         return []
     labels = ", ".join(f"`{label}`" for label in lexical["labels"])
+    digits = " It reads every digit as 0: numbers count by their shape." if lexical.get("digit_shapes") else ""
     return [
         "",
         f"**Beside the encoder**, for {labels}: logistic regression over hashed word 1-2-grams and character",
         "2-5-grams (TF-IDF), trained on the same rows (`models/lexical.py`, `lexical.safetensors`). Each model is",
         "Platt-calibrated on the validation split, and the label's score is the calibrated mean of the two",
-        "calibrated log-odds, with equal weights chosen before measuring rather than fitted on that split.",
+        "calibrated log-odds, with equal weights chosen before measuring rather than fitted on that split." + digits,
     ]
 
 

@@ -278,9 +278,9 @@ def test_explanations_lost_with_redis_are_enqueued_again_once(client, make_site,
 
     site, key = make_site()
     toxic_id = submit(client, key, TOXIC, author_ip="198.51.100.1")
-    # Held on its links, not its words: nothing to explain, so never an explain job. (v13 scores "Good point
-    # about the bridge. Sources: <three short links>" 0.49 from the text alone, enough to explain: its n-gram
-    # model reads links as spam; this wording scores 0.15.)
+    # Held on its links, not its words: nothing to explain, so never an explain job. (v13 and v14 score "Good
+    # point about the bridge. Sources: <three short links>" 0.49 and 0.38 from the text alone, enough to explain:
+    # their n-gram model reads links as spam; this wording scores 0.15 and 0.20.)
     signals_id = submit(
         client,
         key,
