@@ -171,7 +171,12 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
 
     artifact = Path(args.artifact) if args.artifact else default_artifact_dir()
     loso_config = loso_config_for(artifact, epochs=args.loso_epochs, cap_scale=args.loso_cap_scale)
-    report = evaluate(artifact, Path(args.data_dir), loso=args.loso, loso_config=loso_config)
+    only = set(args.loso_only) if args.loso_only else None
+    try:
+        report = evaluate(artifact, Path(args.data_dir), loso=args.loso, loso_config=loso_config, loso_only=only)
+    except ValueError as error:
+        print(f"civility evaluate: {error}", file=sys.stderr)
+        return 2
     print(json.dumps(report["fixed"]["identity"], indent=2))
     print(f"wrote {artifact / 'evaluation.json'} and {artifact / 'MODEL_CARD.md'}")
     return 0
@@ -348,6 +353,13 @@ def parser() -> argparse.ArgumentParser:
     # The folds retrain with the artifact's own recipe, cheapened: 11 folds at full size would take hours.
     evaluate.add_argument("--loso-epochs", type=int, default=1)
     evaluate.add_argument("--loso-cap-scale", type=float, default=0.3)
+    evaluate.add_argument(
+        "--loso-only",
+        action="append",
+        metavar="FOLD",
+        help="retrain only this fold (repeatable), e.g. 'youtube video Psy' or 'sms_spam_collection.csv (message"
+        " style)'; kept apart from the --loso table, by recipe (--loso-epochs 2 --loso-cap-scale 1 is the full one)",
+    )
     evaluate.set_defaults(func=cmd_evaluate)
     return root
 

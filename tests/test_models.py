@@ -162,6 +162,24 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     assert "**Beside the encoder**, for `spam`" in card
     assert f"| one person (IND) | {by_target['IND']['n']} |" in card
 
+    # One fold run alone, at its own size, is kept apart from the full table; a misspelt fold fails at once.
+    sms = "sms_spam_collection.csv (message style)"
+    alone = ["--loso-only", sms, "--loso-epochs", "1", "--loso-cap-scale", "0.01"]
+    evaluated = civility("evaluate", "--data-dir", str(DATA_DIR), "--artifact", str(out), *alone, env=env)
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads((out / "evaluation.json").read_text())
+    [run] = report["leave_one_source_out_selected"]
+    assert (run["training"]["epochs"], run["training"]["cap_scale"]) == (1, 0.01)
+    [fold] = run["folds"]
+    assert fold["held_out"] == sms and fold["label"] == "spam" and 0 <= fold["roc_auc"] <= 1
+    assert "leave_one_source_out" not in report  # no full table was asked for
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "## Leave one source out, selected folds" in card and f"| {sms} | spam | {fold['n']} |" in card
+    before = (out / "evaluation.json").read_text()
+    misspelt = civility("evaluate", "--data-dir", str(DATA_DIR), "--artifact", str(out), "--loso-only", "sms", env=env)
+    assert misspelt.returncode == 2 and "no fold named 'sms'" in misspelt.stderr and sms in misspelt.stderr
+    assert (out / "evaluation.json").read_text() == before
+
 
 def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on():
     from service.cli import parser, train_config
@@ -501,6 +519,22 @@ def test_the_folds_retrain_with_the_artifacts_own_recipe_at_the_requested_size(t
     assert config.balance_identity is False  # a recipe recorded before the option existed ran without it
     (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": training | {"balance_identity": True}}))
     assert loso_config_for(tmp_path, epochs=1, cap_scale=0.3).balance_identity is True
+
+
+def test_folds_run_alone_join_their_recipes_entry_and_replace_only_the_same_folds():
+    from dataclasses import replace
+
+    from models.evaluate import merged_runs
+    from models.train import TrainConfig
+
+    cheap, full = TrainConfig(version="loso", epochs=1, cap_scale=0.3), TrainConfig(version="loso")
+    runs = merged_runs([], full, [{"held_out": "a", "roc_auc": 0.9}, {"held_out": "b", "roc_auc": 0.8}])
+    runs = merged_runs(runs, cheap, [{"held_out": "a", "roc_auc": 0.7}])
+    runs = merged_runs(runs, replace(full), [{"held_out": "b", "roc_auc": 0.95}])
+    assert [run["training"]["cap_scale"] for run in runs] == [1.0, 0.3]
+    assert runs[0]["folds"] == [{"held_out": "a", "roc_auc": 0.9}, {"held_out": "b", "roc_auc": 0.95}]
+    assert runs[1]["folds"] == [{"held_out": "a", "roc_auc": 0.7}]
+    assert json.loads(json.dumps(runs)) == runs  # stored as evaluation.json stores it
 
 
 def test_bias_aucs_catch_a_model_that_scores_naming_an_identity_as_toxic():
