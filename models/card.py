@@ -225,6 +225,19 @@ def write_card(artifact_dir: Path) -> str:
         )
         for name in (n for n in names if n in identity):
             lines.append(f"| {name} | {identity[name]['n']} | {_f(identity[name]['false_positive_rate'])} |")
+        if by_source := identity.get("by_source"):
+            lines += [
+                "",
+                "The same rate within each source, since the rates above compare different mixes of sources (Civil",
+                "Comments' non-toxic rows are borderline posts that most of its raters had called toxic):",
+                "",
+                "| source | naming an identity: n | FPR | naming none: n | FPR |",
+                "|---|---|---|---|---|",
+            ]
+            for source, rates in by_source.items():
+                yes, no = rates["naming_identity"], rates["naming_none"]
+                cells = [source, yes["n"], yes["false_positive_rate"], no["n"], no["false_positive_rate"]]
+                lines.append("| " + " | ".join(_f(c) for c in cells) + " |")
         if aucs := identity.get("bias_aucs"):
             lines += [
                 "",

@@ -77,6 +77,17 @@ def identity_probe(rows: list[data.Row], probs: np.ndarray, threshold: float) ->
             "n": len(unnamed),
             "false_positive_rate": fpr(unnamed),
         },
+        # Within each source, since the overall rates compare different mixes of sources: 9 of the 14 false
+        # positives naming an identity in v14's test split were Civil Comments' borderline posts.
+        "by_source": {
+            source: {
+                "naming_identity": {"n": len(yes), "false_positive_rate": fpr(yes)},
+                "naming_none": {"n": len(no), "false_positive_rate": fpr(no)},
+            }
+            for source in sorted({rows[i].source for i in clean})
+            for yes in [[i for i in naming if rows[i].source == source]]
+            for no in [[i for i in clean if rows[i].source == source and i not in named]]
+        },
     }
 
 

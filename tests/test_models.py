@@ -151,6 +151,11 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     assert "roc_auc" in test_split["alt-profanity-check"]["all"]
     assert "olid_offenseval2019_tweets.csv" in report["fixed"]["unseen_sources"]["model"]["toxicity"]
     assert report["fixed"]["identity"]["non_toxic_naming_identity"]["n"] > 0
+    by_source = report["fixed"]["identity"]["by_source"]
+    assert (
+        sum(rates["naming_identity"]["n"] for rates in by_source.values())
+        == (report["fixed"]["identity"]["non_toxic_naming_identity"]["n"])
+    )
     with open(DATA_DIR / "olid_offenseval2019_tweets.csv", newline="", encoding="utf-8") as handle:
         targets = [r["subtask_c"] for r in csv.DictReader(handle) if r["subtask_b"] == "TIN"]
     by_target = report["fixed"]["identity_attack_by_target"]
@@ -159,6 +164,7 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     assert 0 <= by_target["grp_vs_ind_roc_auc"] <= 1
     card = (out / "MODEL_CARD.md").read_text()
     assert "## Identity terms" in card and "## Sources never seen in training" in card
+    assert "| source | naming an identity: n | FPR | naming none: n | FPR |" in card
     assert "**Beside the encoder**, for `spam`" in card
     assert f"| one person (IND) | {by_target['IND']['n']} |" in card
 
@@ -535,6 +541,36 @@ def test_folds_run_alone_join_their_recipes_entry_and_replace_only_the_same_fold
     assert runs[0]["folds"] == [{"held_out": "a", "roc_auc": 0.9}, {"held_out": "b", "roc_auc": 0.95}]
     assert runs[1]["folds"] == [{"held_out": "a", "roc_auc": 0.7}]
     assert json.loads(json.dumps(runs)) == runs  # stored as evaluation.json stores it
+
+
+def test_the_identity_false_positive_rate_is_also_compared_within_each_source():
+    import numpy as np
+
+    from models.data import Row
+    from models.evaluate import identity_probe
+    from models.train import TRAINED_LABELS
+
+    # One source flags every non-toxic comment, the other none: overall, naming an identity looks 3x as risky
+    # (its comments come mostly from the first), while within each source it makes no difference.
+    texts = [("a", "gay people marched today", 0.9), ("a", "gay couples wed", 0.9), ("a", "the rain fell", 0.9)]
+    texts += [("b", "muslim neighbours cooked", 0.1), ("b", "the bus was late", 0.1), ("b", "a quiet day", 0.1)]
+    texts += [("b", "what a lovely talk", 0.1), ("b", "dreadful idiot", 0.9)]
+    rows = [Row(text, source, {"toxicity": float(text == "dreadful idiot")}) for source, text, _ in texts]
+    probs = np.zeros((len(rows), len(TRAINED_LABELS)))
+    probs[:, TRAINED_LABELS.index("toxicity")] = [score for *_, score in texts]
+    probe = identity_probe(rows, probs, threshold=0.5)
+    assert probe["non_toxic_naming_identity"]["false_positive_rate"] == round(2 / 3, 4)
+    assert probe["non_toxic"]["false_positive_rate"] == round(3 / 7, 4)
+    assert probe["by_source"] == {
+        "a": {
+            "naming_identity": {"n": 2, "false_positive_rate": 1.0},
+            "naming_none": {"n": 1, "false_positive_rate": 1.0},
+        },
+        "b": {
+            "naming_identity": {"n": 1, "false_positive_rate": 0.0},
+            "naming_none": {"n": 3, "false_positive_rate": 0.0},
+        },
+    }
 
 
 def test_bias_aucs_catch_a_model_that_scores_naming_an_identity_as_toxic():
