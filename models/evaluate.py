@@ -200,6 +200,10 @@ def folds(rows: list[data.Row]) -> list[tuple[str, str, list[data.Row], list[dat
     return out
 
 
+class UnknownFold(ValueError):
+    """A fold asked for by name that the data has no fold for."""
+
+
 def leave_one_source_out(
     data_dir: Path, config: TrainConfig, log: bool, only: set[str] | None = None
 ) -> list[dict[str, Any]]:
@@ -215,7 +219,7 @@ def leave_one_source_out(
     every_fold = folds(rows)
     if unknown := sorted((only or set()) - {name for name, *_ in every_fold}):
         known = ", ".join(repr(name) for name, *_ in every_fold)
-        raise ValueError(f"no fold named {', '.join(map(repr, unknown))}; the folds are {known}")
+        raise UnknownFold(f"no fold named {', '.join(map(repr, unknown))}; the folds are {known}")
     results = []
     for name, label, rest, held in every_fold:
         if only is not None and name not in only:

@@ -166,7 +166,7 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
-    from models.evaluate import evaluate, loso_config_for
+    from models.evaluate import UnknownFold, evaluate, loso_config_for
     from models.paths import default_artifact_dir
 
     artifact = Path(args.artifact) if args.artifact else default_artifact_dir()
@@ -174,7 +174,7 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     only = set(args.loso_only) if args.loso_only else None
     try:
         report = evaluate(artifact, Path(args.data_dir), loso=args.loso, loso_config=loso_config, loso_only=only)
-    except ValueError as error:
+    except UnknownFold as error:
         print(f"civility evaluate: {error}", file=sys.stderr)
         return 2
     print(json.dumps(report["fixed"]["identity"], indent=2))
