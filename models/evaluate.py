@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 
 from models import data
-from models.metrics import pr_auc, roc_auc
+from models.card import GAP, PEER, SELECTED_FOLDS, write_card
+from models.metrics import auc_difference, pr_auc, roc_auc
 from models.scorer import load
 from models.train import TRAINED_LABELS, TrainConfig, build, measure, sampled_templates
 
 EVALUATION_FILE = "evaluation.json"
 IDENTITY_PATTERN = data.IDENTITY_PATTERN
-PEER = "alt-profanity-check"
 
 
 def peer_scores(texts: list[str]) -> np.ndarray | None:
@@ -36,8 +36,10 @@ def scores_matrix(scorer: Any, rows: list[data.Row]) -> np.ndarray:
     return np.array([[result.get(label, 0.0) for label in TRAINED_LABELS] for result in results])
 
 
-def peer_table(rows: list[data.Row], peer: np.ndarray | None, label: str = "toxicity") -> dict[str, dict]:
-    """The peer's ROC-AUC and PR-AUC per source on exactly the rows our model is measured on."""
+def peer_table(
+    rows: list[data.Row], peer: np.ndarray | None, ours: np.ndarray, label: str = "toxicity"
+) -> dict[str, dict]:
+    """The peer's ROC-AUC and PR-AUC per source on exactly the rows our model is measured on, and our gap to it."""
     if peer is None:
         return {}
     table: dict[str, dict] = {}
@@ -48,7 +50,11 @@ def peer_table(rows: list[data.Row], peer: np.ndarray | None, label: str = "toxi
             groups.setdefault(row.source, []).append(i)
     for name, idx in groups.items():
         y = np.array([rows[i].label(label) for i in idx])
-        table[name] = {"roc_auc": _r(roc_auc(y, peer[idx])), "pr_auc": _r(pr_auc(y, peer[idx]))}
+        table[name] = {
+            "roc_auc": _r(roc_auc(y, peer[idx])),
+            "pr_auc": _r(pr_auc(y, peer[idx])),
+            GAP: auc_difference(y, ours[idx], peer[idx]),
+        }
     return table
 
 
@@ -131,10 +137,11 @@ def fixed_split(artifact_dir: Path, data_dir: Path) -> dict[str, Any]:
     unseen = [r for r in everything if not _shipped(r.source)]
     thresholds = {label: scorer.thresholds.get(label, 0.5) for label in TRAINED_LABELS}
     report: dict[str, Any] = {}
+    toxicity = TRAINED_LABELS.index("toxicity")
     for name, subset in (("test_split", test), ("unseen_sources", unseen)):
         probs = scores_matrix(scorer, subset)
         peer = peer_scores([r.text for r in subset])
-        report[name] = {"model": measure(subset, probs, thresholds), PEER: peer_table(subset, peer)}
+        report[name] = {"model": measure(subset, probs, thresholds), PEER: peer_table(subset, peer, probs[:, toxicity])}
         if name == "test_split":
             report["identity"] = identity_probe(subset, probs, thresholds["toxicity"])
     if by_target := identity_attack_by_target(scorer, data_dir):
@@ -247,6 +254,7 @@ def leave_one_source_out(
             "precision": round(float(y[predicted].mean()), 4) if predicted.any() else None,
             "recall": round(float(predicted[y == 1].mean()), 4) if (y == 1).any() else None,
             PEER + "_roc_auc": _r(roc_auc(y, peer)) if peer is not None else None,
+            GAP: auc_difference(y, p, peer) if peer is not None else None,
             "seconds": round(time.monotonic() - started),
         }
         # Davidson is the only labelled source of identity_attack: left out, that head learned from the
@@ -289,7 +297,6 @@ def evaluate(
     With `loso_only`, only the named folds are retrained, and their results are kept apart from the full
     leave-one-source-out table, one entry per recipe: that is how a fold is measured at the artifact's full
     recipe (which for every fold would take hours) without mixing recipes in one table."""
-    from models.card import SELECTED_FOLDS, write_card
 
     evaluation_path = artifact_dir / EVALUATION_FILE
     previous = json.loads(evaluation_path.read_text()) if evaluation_path.is_file() else {}

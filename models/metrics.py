@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -67,3 +69,41 @@ def threshold_for_precision(labels: np.ndarray, probs: np.ndarray, target: float
         if predicted.sum() >= 5 and labels[predicted].mean() >= target:
             return float(threshold)
     return floor
+
+
+def _midranks(x: np.ndarray) -> np.ndarray:
+    """1-based ranks, ties sharing their mean rank."""
+    order = np.argsort(x, kind="mergesort")
+    _, first, counts = np.unique(x[order], return_index=True, return_counts=True)
+    ranks = np.empty(len(x))
+    ranks[order] = np.repeat(first + (counts + 1) / 2, counts)
+    return ranks
+
+
+def auc_difference(labels: np.ndarray, ours: np.ndarray, theirs: np.ndarray) -> dict[str, Any] | None:
+    """ROC-AUC of `ours` minus that of `theirs` on the same rows, with DeLong's 95% interval.
+
+    Both models score the same comments, so their errors are correlated: two separate intervals would
+    overstate the uncertainty of the gap. DeLong, DeLong and Clarke-Pearson (1988) give the covariance of
+    the two AUCs from each comment's share of them; this is Sun and Xu's (2014) rank form of it.
+    """
+    positives = labels == 1
+    m, n = int(positives.sum()), int((~positives).sum())
+    if m < 2 or n < 2:
+        return None
+    per_positive, per_negative, aucs = [], [], []
+    for scores in (ours, theirs):
+        pos, neg = scores[positives], scores[~positives]
+        overall = _midranks(np.concatenate([pos, neg]))
+        # The share of negatives each positive outranks, and of positives each negative is outranked by.
+        per_positive.append((overall[:m] - _midranks(pos)) / n)
+        per_negative.append(1.0 - (overall[m:] - _midranks(neg)) / m)
+        aucs.append(float(per_positive[-1].mean()))
+    covariance = np.cov(np.array(per_positive)) / m + np.cov(np.array(per_negative)) / n
+    variance = float(covariance[0, 0] + covariance[1, 1] - 2 * covariance[0, 1])
+    difference = aucs[0] - aucs[1]
+    half_width = 1.959964 * max(variance, 0.0) ** 0.5
+    return {
+        "difference": round(difference, 4),
+        "ci95": [round(difference - half_width, 4), round(difference + half_width, 4)],
+    }

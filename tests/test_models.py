@@ -148,7 +148,10 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     report = json.loads((out / "evaluation.json").read_text())
     test_split = report["fixed"]["test_split"]
     assert {"toxicity", "spam"} <= set(test_split["model"])
-    assert "roc_auc" in test_split["alt-profanity-check"]["all"]
+    peer = test_split["alt-profanity-check"]["all"]
+    gap = peer["ours_minus_peer_roc_auc"]
+    assert abs(gap["difference"] - (test_split["model"]["toxicity"]["all"]["roc_auc"] - peer["roc_auc"])) < 2e-4
+    assert gap["ci95"][0] < gap["difference"] < gap["ci95"][1]
     assert "olid_offenseval2019_tweets.csv" in report["fixed"]["unseen_sources"]["model"]["toxicity"]
     assert report["fixed"]["identity"]["non_toxic_naming_identity"]["n"] > 0
     by_source = report["fixed"]["identity"]["by_source"]
@@ -164,6 +167,8 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     assert 0 <= by_target["grp_vs_ind_roc_auc"] <= 1
     card = (out / "MODEL_CARD.md").read_text()
     assert "## Identity terms" in card and "## Sources never seen in training" in card
+    low, high = gap["ci95"]
+    assert f"| {peer['roc_auc']:.3f} | {gap['difference']:+.3f} ({low:+.3f} to {high:+.3f}) |" in card
     assert "| source | naming an identity: n | FPR | naming none: n | FPR |" in card
     assert "**Beside the encoder**, for `spam`" in card
     assert f"| one person (IND) | {by_target['IND']['n']} |" in card
