@@ -1,6 +1,6 @@
 import numpy as np
 
-from models.card import GAP, LOSO_HEADER, loso_rows
+from models.card import GAP, LOSO_HEADER, loso_rows, loso_summary
 from models.metrics import auc_difference, roc_auc
 
 
@@ -57,3 +57,18 @@ def test_a_folds_row_in_the_card_gives_the_gap_to_the_peer_with_its_interval_or_
     assert rows[0].endswith("| 0.622 | -0.011 (-0.031 to +0.010) |")
     assert rows[1].endswith("| n/a | n/a |") and rows[2].endswith("| 0.622 | n/a |")
     assert all(row.count("|") == LOSO_HEADER[0].count("|") for row in rows)
+
+
+def test_the_mean_over_left_out_sources_counts_only_the_folds_run_and_names_olid_only_when_it_is_one():
+    def fold(name, auc):
+        return {"held_out": name, "label": "toxicity", "roc_auc": auc}
+
+    civil = fold("civil_comments_toxic_posts_toxicspans.csv", 0.6)
+    cat, olid = fold("wikipedia_talk_toxicity_cat.csv", 0.85), fold("olid_offenseval2019_tweets.csv", 0.81)
+    partial = loso_summary([civil, cat])
+    assert partial[0] == "Mean toxicity ROC-AUC over the held-out English sources with both classes (1): 0.850."
+    assert partial[1] == "With Civil Comments (positives only; borderline posts as negatives): 0.725."
+    whole = loso_summary([civil, cat, olid])
+    assert whole[0].startswith("Mean toxicity ROC-AUC over the held-out English sources with both classes (2): 0.830.")
+    assert "OLID is among them" in whole[0]
+    assert loso_summary([{"held_out": "sms", "label": "spam", "roc_auc": 0.96}]) == []
