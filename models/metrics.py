@@ -89,7 +89,8 @@ def auc_difference(labels: np.ndarray, ours: np.ndarray, theirs: np.ndarray) -> 
     """
     positives = labels == 1
     m, n = int(positives.sum()), int((~positives).sum())
-    if m < 2 or n < 2:
+    # A NaN would tie with every other NaN here but not in roc_auc, so the gap would not match the AUCs beside it.
+    if m < 2 or n < 2 or not (np.isfinite(ours).all() and np.isfinite(theirs).all()):
         return None
     per_positive, per_negative, aucs = [], [], []
     for scores in (ours, theirs):
@@ -105,5 +106,6 @@ def auc_difference(labels: np.ndarray, ours: np.ndarray, theirs: np.ndarray) -> 
     half_width = 1.959964 * max(variance, 0.0) ** 0.5
     return {
         "difference": round(difference, 4),
-        "ci95": [round(difference - half_width, 4), round(difference + half_width, 4)],
+        # Clipped: with few rows the normal approximation can reach past the possible range of a difference.
+        "ci95": [round(max(difference - half_width, -1.0), 4), round(min(difference + half_width, 1.0), 4)],
     }

@@ -44,8 +44,16 @@ def test_a_model_is_no_better_than_itself_and_a_clearly_better_one_is_above_zero
     assert worse["ci95"] == [-better["ci95"][1], -better["ci95"][0]]
 
 
-def test_no_gap_is_claimed_without_two_rows_of_each_class():
+def test_no_gap_is_claimed_without_two_rows_of_each_class_or_with_a_missing_score():
     assert auc_difference(np.array([1, 0, 0]), np.array([0.9, 0.1, 0.2]), np.array([0.5, 0.5, 0.1])) is None
+    labels, scores = np.array([1, 1, 0, 0]), np.array([0.9, 0.8, 0.1, 0.2])
+    assert auc_difference(labels, scores, np.array([0.9, np.nan, 0.1, 0.2])) is None
+
+
+def test_the_interval_stays_within_the_range_a_difference_of_two_aucs_can_take():
+    labels = np.array([1, 1, 0, 0, 0])
+    gap = auc_difference(labels, np.array([0.9, 0.2, 0.1, 0.3, 0.4]), np.array([0.1, 0.2, 0.9, 0.8, 0.3]))
+    assert -1.0 <= gap["ci95"][0] <= gap["difference"] <= gap["ci95"][1] <= 1.0
 
 
 def test_a_folds_row_in_the_card_gives_the_gap_to_the_peer_with_its_interval_or_says_there_is_none():

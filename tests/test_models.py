@@ -151,7 +151,7 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     peer = test_split["alt-profanity-check"]["all"]
     gap = peer["ours_minus_peer_roc_auc"]
     assert abs(gap["difference"] - (test_split["model"]["toxicity"]["all"]["roc_auc"] - peer["roc_auc"])) < 2e-4
-    assert gap["ci95"][0] < gap["difference"] < gap["ci95"][1]
+    assert gap["ci95"][0] <= gap["difference"] <= gap["ci95"][1]
     assert "olid_offenseval2019_tweets.csv" in report["fixed"]["unseen_sources"]["model"]["toxicity"]
     assert report["fixed"]["identity"]["non_toxic_naming_identity"]["n"] > 0
     by_source = report["fixed"]["identity"]["by_source"]
