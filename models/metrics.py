@@ -8,21 +8,13 @@ import numpy as np
 
 
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
-    """Area under the ROC curve (Mann-Whitney U with tied ranks); None without both classes."""
+    """Area under the ROC curve (Mann-Whitney U with tied ranks); None without both classes or with a NaN score."""
     positives = labels == 1
     n_pos, n_neg = int(positives.sum()), int((~positives).sum())
-    if n_pos == 0 or n_neg == 0:
+    # A NaN has no place in a ranking; sorting would put it last and count it as the lowest score.
+    if n_pos == 0 or n_neg == 0 or not np.isfinite(scores).all():
         return None
-    order = scores.argsort(kind="mergesort")
-    ranks = np.empty(len(scores))
-    sorted_scores = scores[order]
-    i = 0
-    while i < len(scores):
-        j = i
-        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
+    ranks = _midranks(scores)
     return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
@@ -89,7 +81,7 @@ def auc_difference(labels: np.ndarray, ours: np.ndarray, theirs: np.ndarray) -> 
     """
     positives = labels == 1
     m, n = int(positives.sum()), int((~positives).sum())
-    # A NaN would tie with every other NaN here but not in roc_auc, so the gap would not match the AUCs beside it.
+    # As in roc_auc, a NaN has no rank.
     if m < 2 or n < 2 or not (np.isfinite(ours).all() and np.isfinite(theirs).all()):
         return None
     per_positive, per_negative, aucs = [], [], []

@@ -48,6 +48,7 @@ def test_no_gap_is_claimed_without_two_rows_of_each_class_or_with_a_missing_scor
     assert auc_difference(np.array([1, 0, 0]), np.array([0.9, 0.1, 0.2]), np.array([0.5, 0.5, 0.1])) is None
     labels, scores = np.array([1, 1, 0, 0]), np.array([0.9, 0.8, 0.1, 0.2])
     assert auc_difference(labels, scores, np.array([0.9, np.nan, 0.1, 0.2])) is None
+    assert roc_auc(labels, np.array([0.9, np.nan, 0.1, 0.2])) is None
 
 
 def test_the_interval_stays_within_the_range_a_difference_of_two_aucs_can_take():
