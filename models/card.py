@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from models.lexical import DIGITS_EACH, DIGITS_RUNS, recorded_digits
+
 CARD_FILE = "MODEL_CARD.md"
 ABSENT_LABELS = {
     "severe_toxicity": "no source grades severity",
@@ -50,7 +52,11 @@ def lexical_paragraph(config: dict[str, Any]) -> list[str]:
     if not lexical:
         return []
     labels = ", ".join(f"`{label}`" for label in lexical["labels"])
-    digits = " It reads every digit as 0: numbers count by their shape." if lexical.get("digit_shapes") else ""
+    digits = {
+        DIGITS_EACH: " It reads every digit as 0: numbers count by their shape.",
+        DIGITS_RUNS: " It reads each run of digits by its length alone: up to four digits (a year, a count, a price) as"
+        " one shape, five or more (a phone number, a shortcode) as another.",
+    }.get(recorded_digits(lexical), "")
     return [
         "",
         f"**Beside the encoder**, for {labels}: logistic regression over hashed word 1-2-grams and character",

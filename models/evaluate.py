@@ -14,6 +14,7 @@ import numpy as np
 
 from models import data
 from models.card import GAP, PEER, SELECTED_FOLDS, write_card
+from models.lexical import recorded_digits
 from models.metrics import auc_difference, pr_auc, roc_auc
 from models.scorer import load
 from models.train import TRAINED_LABELS, TrainConfig, build, measure, sampled_templates
@@ -280,7 +281,7 @@ def loso_config_for(artifact_dir: Path, epochs: int, cap_scale: float) -> TrainC
     known = {k: v for k, v in training.items() if k in TrainConfig.__dataclass_fields__ and k != "extra_labels"}
     # An artifact from before the lexical model has no such key: its recipe had none.
     known["lexical_labels"] = tuple(training.get("lexical_labels", ()))
-    known["lexical_digit_shapes"] = bool(training.get("lexical_digit_shapes", False))  # up to v13: raw digits
+    known["lexical_digits"] = recorded_digits(training, "lexical_digits", "lexical_digit_shapes")
     return replace(TrainConfig(version="loso", **known), epochs=epochs, cap_scale=cap_scale)
 
 

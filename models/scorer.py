@@ -14,7 +14,7 @@ import torch
 from safetensors.torch import load_file
 
 from models.encoder import Encoder
-from models.lexical import LEXICAL_FILE, LexicalModel, blend
+from models.lexical import LEXICAL_FILE, LexicalModel, blend, recorded_digits
 from models.paths import ARTIFACTS_DIR, DEFAULT_VERSION
 
 HEADS_FILE = "heads.safetensors"
@@ -171,6 +171,5 @@ def load(path: str | Path | None = None, precision: str | None = None) -> Any:
         labels = tuple(described["labels"])
         if not set(labels) <= set(config.labels) or not set(labels) <= set(described.get("blend") or {}):
             raise ValueError(f"{directory}: lexical labels {labels} need a head and blend parameters each")
-        # Artifacts up to v13 read digits raw and say nothing of it.
-        lexical = LexicalModel.load(directory, labels, digit_shapes=bool(described.get("digit_shapes", False)))
+        lexical = LexicalModel.load(directory, labels, recorded_digits(described))
     return Scorer(encoder, tensors["weight"].float(), tensors["bias"].float(), config, lexical)

@@ -15,7 +15,7 @@ from safetensors.torch import save_file
 
 from models import data
 from models.encoder import Encoder, base_model_dir
-from models.lexical import LexicalModel, blend
+from models.lexical import DIGITS_RUNS, LexicalModel, blend
 from models.metrics import calibration_error, pr_auc, precision_recall, roc_auc, threshold_for_precision
 from models.scorer import CONFIG_FILE, HEADS_FILE, LAYERS_FILE
 
@@ -64,7 +64,7 @@ class TrainConfig:
     # 0.003 to 0.005. Only spam: on the toxicity folds it moved ROC-AUC by -0.007 (identity subset) to +0.012
     # (Davidson), and n-gram weights learn identity words from the toxic rows that name them.
     lexical_labels: tuple[str, ...] = ("spam",)
-    lexical_digit_shapes: bool = True  # the n-gram model reads every digit as 0 (lexical.digit_shapes says why)
+    lexical_digits: str = DIGITS_RUNS  # how the n-gram model reads digits (lexical.digit_runs says why)
     extra_labels: str | None = None  # a `civility export-labels` CSV: moderators' decisions
 
 
@@ -286,7 +286,7 @@ def build(config: TrainConfig, train_rows: list[data.Row], valid_rows: list[data
         return Trained(net, calibrate(valid_logits, valid_rows))
     labels = tuple(config.lexical_labels)
     targets = {label: np.array([r.targets.get(label, np.nan) for r in formatted], dtype=np.float64) for label in labels}
-    lexical = LexicalModel.fit([r.text for r in formatted], targets, config.lexical_digit_shapes)
+    lexical = LexicalModel.fit([r.text for r in formatted], targets, config.lexical_digits)
     lexical_valid = lexical.logits(valid_texts)
     parts = {
         label: {
@@ -351,7 +351,7 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig, log: bool = True) 
             {
                 "labels": list(trained.lexical.labels),
                 "blend": trained.blend_parts,
-                "digit_shapes": trained.lexical.digit_shapes,
+                "digits": trained.lexical.digits,
             }
             if trained.lexical
             else None

@@ -5,7 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.lexical import CHARACTERS, LEXICAL_FILE, WORDS, LexicalModel, blend
+from models.lexical import (
+    CHARACTERS,
+    DIGITS_EACH,
+    DIGITS_RAW,
+    DIGITS_RUNS,
+    LEXICAL_FILE,
+    WORDS,
+    LexicalModel,
+    blend,
+    digit_runs,
+    recorded_digits,
+)
 from models.scorer import passages
 
 SPAM = [
@@ -20,6 +31,9 @@ HONEST = [
     "Good reporting, the numbers in the second chart surprised me.",
     "My neighbour has worked at the plant for twenty years.",
 ]
+
+
+DIGIT_READINGS_IN_ORDER = (DIGITS_EACH, DIGITS_RAW, DIGITS_RUNS)
 
 
 def fitted() -> LexicalModel:
@@ -48,7 +62,7 @@ def test_a_soft_target_counts_partly_and_a_label_needs_at_least_one_target():
 def test_the_saved_model_scores_as_the_fitted_one(tmp_path):
     model = fitted()
     model.save(tmp_path)
-    loaded = LexicalModel.load(tmp_path, ("spam",), digit_shapes=True)
+    loaded = LexicalModel.load(tmp_path, ("spam",), DIGITS_RUNS)
     probe = ["Subscribe now!", "A calm comment about schools.", ""]
     assert np.array_equal(loaded.logits(probe), model.logits(probe))  # fitted as stored: rounded to fp16
     assert (tmp_path / LEXICAL_FILE).stat().st_size < 2 * 2**18 * 2 * 2 + 4096  # idf and one label's weights
@@ -58,18 +72,35 @@ def test_the_saved_model_scores_as_the_fitted_one(tmp_path):
 def test_digits_are_read_by_their_shape_when_the_model_was_fitted_that_way():
     texts = ["Call 0800 555 0199 now to claim your prize", "Win cash, text 81303", "See you at 7 for dinner"] + HONEST
     targets = {"spam": np.array([1.0, 1.0] + [0.0] * (len(texts) - 2))}
-    shaped, raw = LexicalModel.fit(texts, targets), LexicalModel.fit(texts, targets, digit_shapes=False)
-    assert shaped.digit_shapes and not raw.digit_shapes
+    shaped, raw = LexicalModel.fit(texts, targets, DIGITS_EACH), LexicalModel.fit(texts, targets, DIGITS_RAW)
+    assert shaped.digits == DIGITS_EACH and raw.digits == DIGITS_RAW
     unseen, seen = "Call 0161 496 0732 now", "Call 0800 555 0199 now"
     assert shaped.logits([unseen]).tolist() == shaped.logits([seen]).tolist()  # another number, the same shape
     assert raw.logits([unseen])[0, 0] < raw.logits([seen])[0, 0]  # read raw, only the training's own number counts
 
 
+def test_read_by_runs_a_year_is_an_ordinary_number_and_a_long_one_is_a_phone_numbers_shape():
+    read = digit_runs("Text 81303 or call 08452810075 by 2015, 7pm, £1,000")
+    assert read == "Text 00000 or call 00000 by 0, 0pm, £0,0"
+    texts = ["Text WIN to 81303 now", "Call 08452810075 to claim", "Back in 1998 the mill closed", "We lost 3 games"]
+    targets = {"spam": np.array([1.0, 1.0, 0.0, 0.0])}
+    each, runs = LexicalModel.fit(texts, targets, DIGITS_EACH), LexicalModel.fit(texts, targets, DIGITS_RUNS)
+    year, code = "It happened in 2019", "It happened in 55123"
+    # Read digit by digit, a year shares "0000" with the spam's numbers; read by runs it does not.
+    assert each.logits([year])[0, 0] > runs.logits([year])[0, 0]
+    assert runs.logits([code])[0, 0] > runs.logits([year])[0, 0]
+    with pytest.raises(ValueError, match="unknown digit reading 'words'"):
+        LexicalModel.fit(texts, targets, "words")
+
+
 def test_an_artifact_reads_digits_as_its_config_says(tmp_path):
     fitted().save(tmp_path)
-    probe = ["Text 81303 to win", "Text 55555 to win"]
-    shaped, raw = (LexicalModel.load(tmp_path, ("spam",), digit_shapes=flag).logits(probe) for flag in (True, False))
-    assert shaped[0, 0] == shaped[1, 0] and raw[0, 0] != raw[1, 0]
+    probe = ["Text 81303 to win", "Text 55555 to win", "Text 5 to win"]
+    each, raw, runs = (LexicalModel.load(tmp_path, ("spam",), d).logits(probe) for d in DIGIT_READINGS_IN_ORDER)
+    assert each[0, 0] == each[1, 0] != each[2, 0] and raw[0, 0] != raw[1, 0] and runs[0, 0] == runs[1, 0] != runs[2, 0]
+    # Configs before v15 recorded a flag: v14 read each digit as 0, v13 and older read them raw.
+    assert recorded_digits({"digit_shapes": True}) == DIGITS_EACH and recorded_digits({}) == DIGITS_RAW
+    assert recorded_digits({"digits": DIGITS_RUNS, "digit_shapes": True}) == DIGITS_RUNS
 
 
 def test_blend_is_the_mean_of_both_calibrated_log_odds_and_leaves_other_labels_alone():

@@ -137,11 +137,11 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     assert "labels.csv" in config["training_files"]
     assert set(config["calibration"]) == set(config["labels"]) == set(config["thresholds"])
     assert config["lexical"]["labels"] == ["spam"] and (out / "lexical.safetensors").is_file()
-    assert set(config["lexical"]["blend"]["spam"]) == {"encoder", "lexical"} and config["lexical"]["digit_shapes"]
+    assert set(config["lexical"]["blend"]["spam"]) == {"encoder", "lexical"} and config["lexical"]["digits"] == "runs"
     assert sum(f.stat().st_size for f in out.iterdir()) < 30 * 1024 * 1024
     model = models.load(out)
     assert model.version == "tiny" and set(model.score(["hello"])[0]) == set(config["labels"])
-    assert model.lexical is not None and model.lexical.digit_shapes
+    assert model.lexical is not None and model.lexical.digits == "runs"
 
     evaluated = civility("evaluate", "--data-dir", str(DATA_DIR), "--artifact", str(out), env=env)
     assert evaluated.returncode == 0, evaluated.stderr
@@ -212,9 +212,11 @@ def test_an_artifact_from_before_the_lexical_model_is_measured_with_its_own_reci
     assert config.lexical_labels == () and config.promotion_pairs is False and config.cap_scale == 0.3
     (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": {"lexical_labels": ["spam"]}}))
     v13 = loso_config_for(tmp_path, epochs=1, cap_scale=0.3)
-    assert v13.lexical_labels == ("spam",) and v13.lexical_digit_shapes is False  # v13 read digits raw
+    assert v13.lexical_labels == ("spam",) and v13.lexical_digits == "raw"  # v13 read digits raw
     (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": {"lexical_digit_shapes": True}}))
-    assert loso_config_for(tmp_path, epochs=1, cap_scale=0.3).lexical_digit_shapes is True
+    assert loso_config_for(tmp_path, epochs=1, cap_scale=0.3).lexical_digits == "each"  # v14
+    (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": {"lexical_digits": "runs"}}))
+    assert loso_config_for(tmp_path, epochs=1, cap_scale=0.3).lexical_digits == "runs"
 
 
 def test_spans_point_at_the_words_that_drive_the_score(scorer):
