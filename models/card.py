@@ -103,16 +103,44 @@ def loso_summary(folds: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+# Settings a fold run is meant to differ in from the artifact's recipe: its size, its name, moderators' labels.
+FOLD_SIZE_SETTINGS = {"epochs", "cap_scale", "version", "extra_labels"}
+
+
+def _with_digit_reading(training: dict[str, Any]) -> dict[str, Any]:
+    """Recipes before v15 recorded the n-gram model's digit reading as a flag; compared in today's terms."""
+    out = {k: v for k, v in training.items() if k != "lexical_digit_shapes"}
+    if out.get("lexical_labels"):
+        out["lexical_digits"] = recorded_digits(training, "lexical_digits", "lexical_digit_shapes")
+    return out
+
+
+def recipe_differences(training: dict[str, Any], artifact_training: dict[str, Any] | None) -> list[str]:
+    """Where a fold run's recipe differs from the artifact's own beyond its size: a run kept from an earlier
+    artifact measured that artifact's recipe, and the card must not pass it off as this one's."""
+    if artifact_training is None:
+        return []
+    run, shipped = _with_digit_reading(training), _with_digit_reading(artifact_training)
+    return [
+        f"`{key}` {run.get(key)!r} (the artifact: {shipped.get(key)!r})"
+        for key in sorted(set(run) | set(shipped))
+        if key not in FOLD_SIZE_SETTINGS and run.get(key) != shipped.get(key)
+    ]
+
+
 def recipe_line(training: dict[str, Any], artifact_training: dict[str, Any] | None = None) -> str:
     shipped = artifact_training or {}
+    differing, whose = "", "the artifact's"
+    if differences := recipe_differences(training, artifact_training):
+        differing, whose = f"Not this artifact's recipe: it differs in {', '.join(differences)}. ", "that"
     if (training["epochs"], training["cap_scale"]) == (shipped.get("epochs"), shipped.get("cap_scale")):
-        return (
-            f"Retrained without the held-out source with the artifact's full recipe: {training['epochs']} epoch(s),"
+        return differing + (
+            f"Retrained without the held-out source with {whose} full recipe: {training['epochs']} epoch(s),"
             f" caps x{training['cap_scale']}, every hand-written row, top {training['trainable_layers']} layers"
             " trained. Measured on all of the held-out source."
         )
-    return (
-        f"Retrained without the held-out source with the artifact's recipe, cheapened: {training['epochs']} "
+    return differing + (
+        f"Retrained without the held-out source with {whose} recipe, cheapened: {training['epochs']} "
         f"epoch(s), caps x{training['cap_scale']}, the hand-written rows sampled by the same factor (sources "
         "under their cap do not shrink, so those rows weigh less here than in the artifact), top "
         f"{training['trainable_layers']} layers trained. Measured on all of the held-out source."

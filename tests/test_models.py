@@ -629,3 +629,24 @@ def test_the_caps_give_back_clean_comments_naming_an_identity_until_naming_one_i
     assert len(added) == 13 and sum(r.label("toxicity") for r in naming) / len(naming) <= overall
     # A source where naming an identity is already no more toxic than the rest gets nothing back.
     assert balance_identity_mentions(clean_naming, clean_naming[:5] + toxic[5:] + clean, random.Random(1)) == []
+
+
+def test_a_fold_run_kept_from_an_earlier_recipe_is_labelled_as_not_this_artifacts():
+    from models.card import recipe_line
+
+    shipped = {
+        "epochs": 2,
+        "cap_scale": 1.0,
+        "trainable_layers": 6,
+        "lexical_labels": ["spam"],
+        "lexical_digits": "runs",
+    }
+    same = {**shipped, "version": "loso", "extra_labels": None}
+    assert recipe_line(same, shipped).startswith(
+        "Retrained without the held-out source with the artifact's full recipe"
+    )
+    # v14's recipe recorded its digit reading as a flag: compared in today's terms, not as two unrelated keys.
+    v14 = {k: v for k, v in same.items() if k != "lexical_digits"} | {"lexical_digit_shapes": True, "cap_scale": 0.3}
+    line = recipe_line(v14, shipped)
+    assert line.startswith("Not this artifact's recipe: it differs in `lexical_digits` 'each' (the artifact: 'runs').")
+    assert "with that recipe, cheapened: 2 epoch(s), caps x0.3" in line
