@@ -57,14 +57,15 @@ def digit_shapes(text: str) -> str:
 def digit_runs(text: str) -> str:
     """Each run of digits read as one of two shapes (v15): "0" up to four digits, "00000" from five.
 
-    Read digit by digit, a year shared its n-grams ("0000") with every phone number and shortcode, so v14 put
-    "Population grew by 12000 between 2010 and 2020." at spam 0.57 and "2015 I like video" at 0.78. Years,
-    counts, prices and times are ordinary in honest comments; runs of five digits or more are what SMS spam's
-    numbers have and honest comments rarely do. Refitting only the n-gram model on v14's fold encoders (full
-    recipe, same rows), runs took left-out YouTube message style from 0.946 to 0.953, SMS from 0.965 to 0.966 and
-    the LMFAO video from 0.964 to 0.965. Of seven readings tried on the first two (raw, each digit, runs split
-    at 4, at 5, at 4 and 7, years alone as a word), this one was the best on YouTube and within 0.001 of the
-    best on SMS."""
+    Read digit by digit, a year shared its n-grams ("0000") with every phone number and shortcode, so v14 put "2015
+    I like video" at spam 0.78 and "My grandfather worked at the mill from 1962 to 1991." at 0.14 (v15: 0.48 and
+    0.02). Years, counts, prices and times are ordinary in honest comments; runs of five digits or more are what SMS
+    spam's numbers have and honest comments rarely do, though a five-digit count now reads like a phone number
+    ("Population grew by 12000 between 2010 and 2020.": v14 0.57, v15 0.79). Refitting only the n-gram model on
+    v14's fold encoders (full recipe, same rows), runs took left-out YouTube message style from 0.946 to 0.953, SMS
+    from 0.965 to 0.966 and the LMFAO video from 0.964 to 0.965. Of seven readings tried on the first two (raw, each
+    digit, runs split at 4, at 5, at 4 and 7, years alone as a word), this one was the best on YouTube and within
+    0.001 of the best on SMS."""
     return DIGIT_RUN.sub(lambda run: "0" if len(run.group()) < LONG_RUN else "0" * LONG_RUN, text)
 
 

@@ -316,7 +316,7 @@ def parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train the moderation model's heads from the shared data directory")
     train.add_argument("--data-dir", required=True)
-    train.add_argument("--out", required=True, help="artifact directory, e.g. models/artifacts/v14")
+    train.add_argument("--out", required=True, help="artifact directory, e.g. models/artifacts/v15")
     train.add_argument("--version", help="defaults to the output directory's name")
     train.add_argument("--cap-scale", type=float, default=1.0, help="scale per-source caps (small for a quick run)")
     train.add_argument("--epochs", type=int, default=2)

@@ -108,6 +108,20 @@ def test_a_reader_who_subscribed_is_not_spam(scorer):
     assert reader["spam"] < scorer.thresholds["spam"]
 
 
+def test_years_and_counts_are_not_spam_but_a_prize_number_to_call_is(scorer):
+    # v14 read every digit as 0, so a year looked like part of a phone number: 0.14 for the mill, 0.10 for the budget
+    honest = scorer.score(
+        [
+            "My grandfather worked at the mill from 1962 to 1991.",
+            "The budget went from 1200 to 4500 dollars per pupil.",
+            "The council voted 7 to 2 on Tuesday; the 2024 budget passes next week.",
+        ]
+    )
+    assert all(s["spam"] < 0.05 for s in honest)
+    (prize,) = scorer.score(["Congratulations! You have won a 500 voucher. Text WIN to 80182 or call 07781234567 now."])
+    assert prize["spam"] >= scorer.thresholds["spam"]
+
+
 def test_empty_input_scores_nothing(scorer):
     assert scorer.score([]) == []
 
