@@ -329,10 +329,16 @@ def write_card(artifact_dir: Path) -> str:
                 *loso_rows(loso["folds"]),
             ]
             lines += ["", *loso_summary(loso["folds"])]
-        for run in evaluation.get(SELECTED_FOLDS, []):
+        # The artifact's own recipe first: runs kept from an earlier artifact's recipe are context, not its measure.
+        own_first = sorted(
+            evaluation.get(SELECTED_FOLDS, []),
+            key=lambda run: bool(recipe_differences(run["training"], config.get("training"))),
+        )
+        for run in own_first:
+            earlier = recipe_differences(run["training"], config.get("training"))
             lines += [
                 "",
-                "## Leave one source out, selected folds",
+                "## Leave one source out, selected folds" + (", an earlier recipe" if earlier else ""),
                 "",
                 recipe_line(run["training"], config.get("training")),
                 f"Run alone (`civility evaluate --loso-only FOLD --loso-epochs {run['training']['epochs']}"

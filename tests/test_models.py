@@ -664,3 +664,19 @@ def test_a_fold_run_kept_from_an_earlier_recipe_is_labelled_as_not_this_artifact
     line = recipe_line(v14, shipped)
     assert line.startswith("Not this artifact's recipe: it differs in `lexical_digits` 'each' (the artifact: 'runs').")
     assert "with that recipe, cheapened: 2 epoch(s), caps x0.3" in line
+
+
+def test_the_card_lists_the_artifacts_own_fold_runs_before_those_kept_from_an_earlier_recipe(tmp_path):
+    from models.card import write_card
+    from models.paths import default_artifact_dir
+
+    for name in ("config.json", "evaluation.json"):  # the shipped artifact's: it keeps v14's runs beside its own
+        (tmp_path / name).write_text((default_artifact_dir() / name).read_text())
+    card = write_card(tmp_path)
+    own = card.index("## Leave one source out, selected folds\n")
+    earlier = card.index("## Leave one source out, selected folds, an earlier recipe\n")
+    assert own < earlier
+    assert card[own:earlier].count("Not this artifact's recipe") == 0
+    assert card[earlier:].startswith(
+        "## Leave one source out, selected folds, an earlier recipe\n\nNot this artifact's recipe: it differs in"
+    )
