@@ -330,12 +330,11 @@ def write_card(artifact_dir: Path) -> str:
             ]
             lines += ["", *loso_summary(loso["folds"])]
         # The artifact's own recipe first: runs kept from an earlier artifact's recipe are context, not its measure.
-        own_first = sorted(
-            evaluation.get(SELECTED_FOLDS, []),
-            key=lambda run: bool(recipe_differences(run["training"], config.get("training"))),
-        )
-        for run in own_first:
-            earlier = recipe_differences(run["training"], config.get("training"))
+        runs = [
+            (bool(recipe_differences(run["training"], config.get("training"))), run)
+            for run in evaluation.get(SELECTED_FOLDS, [])
+        ]
+        for earlier, run in sorted(runs, key=lambda pair: pair[0]):
             lines += [
                 "",
                 "## Leave one source out, selected folds" + (", an earlier recipe" if earlier else ""),
