@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -104,7 +105,18 @@ def test_scoring_that_keeps_failing_holds_the_comment_as_scoring_failed(
     result = fetch(client, key, comment_id)
     assert result["status"] == "held"
     assert result["reasons"][0]["code"] == "scoring_failed"
+    # Only the error's type reaches the site: its text could carry a query's parameters.
+    assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", result["reasons"][0]["detail"])
     assert [e.actor for e in decision_events(db, comment_id)] == ["system"]
+
+
+def test_database_errors_do_not_carry_the_values_a_query_bound(db):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with db.session() as session, pytest.raises(DBAPIError) as failure:
+        session.execute(text("SELECT * FROM no_such_table WHERE email = :email"), {"email": "reader@example.org"})
+    assert "reader@example.org" not in str(failure.value)
 
 
 def test_a_comment_is_decided_once_even_if_scored_twice(client, make_site, drain, settings, redis, db):

@@ -289,7 +289,9 @@ def on_score_failure(job: Job, connection: Any, exc_type: Any, exc_value: Any, t
         return
     comment_id = job.args[0]
     rt = runtime.current()
-    detail = f"{exc_type.__name__}: {exc_value}"[:500]
+    # The type alone: the reason reaches the site's API, and an exception's text can carry a query's
+    # parameters or other private data. The worker's log keeps the whole traceback for ops.
+    detail = exc_type.__name__
     reasons = [{"code": "scoring_failed", "rule": "scoring_failed", "detail": detail}]
     with rt.db.session() as session:
         comment = session.get(Comment, comment_id)
