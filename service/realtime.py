@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
 from rq.results import Result
 
@@ -25,13 +26,16 @@ class ScoringUnavailable(Exception):
 def score_now(redis: Redis, text: str, span_labels: list[str], timeout: float) -> dict[str, Any]:
     """{"scores": {label: p}, "spans": {label: [...]}, "model_version": str} from a worker, or raise."""
     queue = Queue(keys.QUEUE_REALTIME, connection=redis)
-    job = queue.enqueue(
-        SCORE_TEXT_JOB, text, span_labels, job_timeout=30, result_ttl=60, failure_ttl=60, ttl=int(timeout) + 1
-    )
     try:
-        result = job.latest_result(timeout=max(1, int(round(timeout))))
-        if result is None or result.type != Result.Type.SUCCESSFUL:
-            raise ScoringUnavailable("no worker scored the text in time" if result is None else "scoring failed")
-        return dict(result.return_value or {})
-    finally:
-        job.delete()
+        job = queue.enqueue(
+            SCORE_TEXT_JOB, text, span_labels, job_timeout=30, result_ttl=60, failure_ttl=60, ttl=int(timeout) + 1
+        )
+        try:
+            result = job.latest_result(timeout=max(1, int(round(timeout))))
+        finally:
+            job.delete()
+    except RedisError as error:
+        raise ScoringUnavailable("the scoring queue is unreachable") from error
+    if result is None or result.type != Result.Type.SUCCESSFUL:
+        raise ScoringUnavailable("no worker scored the text in time" if result is None else "scoring failed")
+    return dict(result.return_value or {})

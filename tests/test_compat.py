@@ -224,3 +224,29 @@ def test_malformed_suggestions_and_nesting_are_invalid_argument_not_a_crash(clie
         assert response.status_code == 400 and response.get_json()["error"]["status"] == "INVALID_ARGUMENT"
     nested = client.post(f"/v1alpha1/comments:analyze?key={key}", data=b"[" * 40_000, content_type="application/json")
     assert nested.status_code == 400
+
+
+def test_akismet_labels_with_nul_characters_are_stored_without_them(client, make_site, db):
+    _, key = make_site()
+    form = {"api_key": key, "blog": "https://news.example\x00", "user_ip": "203.0.113.9"}
+    response = client.post("/1.1/submit-spam", data=form | {"comment_content": "cheap\x00 pills"})
+    assert response.status_code == 200 and response.get_data(as_text=True).startswith("Thanks")
+    with db.session() as session:
+        [label] = session.scalars(select(TrainingLabel)).all()
+    assert label.text == "cheap pills" and label.meta["blog"] == "https://news.example"
+
+
+def test_compatibility_endpoints_answer_503_when_redis_is_down(settings, make_site):
+    from redis import Redis
+
+    _, key = make_site()
+    offline = create_app(settings, redis=Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
+    client = offline.test_client()
+    try:
+        perspective = client.post(f"/v1alpha1/comments:analyze?key={key}", json=coral_request(CLEAN))
+        assert perspective.status_code == 503 and perspective.get_json()["error"]["status"] == "UNAVAILABLE"
+        form = {"api_key": key, "blog": "https://news.example", "user_ip": "203.0.113.9", "comment_content": CLEAN}
+        akismet = client.post("/1.1/comment-check", data=form)
+        assert akismet.status_code == 503 and akismet.headers["Retry-After"]
+    finally:
+        offline.extensions["civility"].db.dispose()

@@ -16,6 +16,7 @@ from service.app import services
 from service.policy import thresholds_of
 from service.ratelimit import hit
 from service.realtime import ScoringUnavailable, score_now
+from service.schemas import clean_text
 from service.sites import authenticate
 from service.tables import Site, TrainingLabel
 
@@ -98,9 +99,11 @@ def store_label(spam: bool) -> Response:
     site = checked_site(form)
     if isinstance(site, Response):
         return site
-    text = form.get("comment_content", "").strip()
+    # NUL is valid in a form but PostgreSQL cannot store it (the main API drops it the same way).
+    text = clean_text(form.get("comment_content", "")).strip()
     if text and form.get("is_test") not in ("1", "true"):
-        meta = {k: form.get(k) for k in ("blog", "permalink", "comment_type", "comment_author_url") if form.get(k)}
+        fields = ("blog", "permalink", "comment_type", "comment_author_url")
+        meta = {k: clean_text(form.get(k)) for k in fields if form.get(k)}
         with services().db.session() as db_session:
             source = "akismet_spam" if spam else "akismet_ham"
             db_session.add(
