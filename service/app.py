@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
 import secrets
 import uuid
@@ -80,11 +82,12 @@ def create_app(settings: Settings | None = None, redis: Redis | None = None) -> 
 
 
 def mount_rq_dashboard(app: Flask, settings: Settings) -> None:
-    """rq-dashboard at /ops/rq, for admins only: it can requeue and delete jobs."""
+    """rq-dashboard at /ops/rq, for admins only: it can requeue and delete jobs, so its actions need the
+    session's CSRF token and each one goes into the audit log."""
     import rq_dashboard
     from flask import abort, g, redirect, url_for
 
-    from service.moderate.security import load_moderator
+    from service.moderate.security import csrf_token, load_moderator
 
     app.config["RQ_DASHBOARD_REDIS_URL"] = [settings.redis_url or "redis://127.0.0.1:6379/0"]
     rq_dashboard.web.setup_rq_connection(app)
@@ -100,7 +103,46 @@ def mount_rq_dashboard(app: Flask, settings: Settings) -> None:
             return redirect(url_for("moderate.login", next="/moderate"))
         if not g.moderator.is_admin:
             abort(403, description="admins only")
+        if request.endpoint in DASHBOARD_ACTIONS:
+            # rq-dashboard also takes GET for "requeue all": a link on another site could trigger it.
+            if request.method != "POST":
+                abort(405, description="dashboard actions are POST only")
+            sent = request.headers.get(DASHBOARD_CSRF_HEADER, "")
+            if not secrets.compare_digest(sent, csrf_token()):
+                abort(403, description="missing or invalid CSRF token; reload the page and try again")
         return None
+
+    @app.after_request
+    def dashboard_token_and_audit(response: Any) -> Any:
+        if request.blueprint != "rq_dashboard" or getattr(g, "moderator", None) is None:
+            return response
+        if request.endpoint in DASHBOARD_ACTIONS:
+            if response.status_code < 400:
+                audit_dashboard_action(g.moderator.username)
+        elif response.mimetype == "text/html":
+            # rq-dashboard's own scripts send this cookie's value back as X-CSRFToken with every action.
+            response.set_cookie(
+                DASHBOARD_CSRF_COOKIE, csrf_token(), path="/ops/rq", samesite="Strict", secure=settings.secure_cookies
+            )
+        return response
+
+
+# The dashboard's views that change queues or jobs (rq_dashboard/web.py), and how its scripts send a CSRF token.
+DASHBOARD_ACTIONS = frozenset(
+    "rq_dashboard." + view
+    for view in ("delete_job_view", "requeue_job_view", "requeue_all", "empty_queue", "compact_queue")
+)
+DASHBOARD_CSRF_COOKIE = "_csrf_token"
+DASHBOARD_CSRF_HEADER = "X-CSRFToken"
+
+
+def audit_dashboard_action(username: str) -> None:
+    from service.tables import AuditEntry
+
+    details = {"endpoint": request.endpoint, "path": request.path, **(request.view_args or {})}
+    with services().db.session() as db_session:
+        db_session.add(AuditEntry(actor=f"moderator:{username}", action="rq_dashboard", details=details))
+        db_session.commit()
 
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
@@ -138,9 +180,18 @@ def secret_key(settings: Settings) -> str:
         return settings.secret_key
     path = settings.data_dir / "secret_key"
     if not path.is_file():
+        # `civility api` starts several processes at once: the key appears whole, by one hard link that only
+        # the first process wins, so none reads a half-written file or keeps a key the others never saw.
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
+        draft = settings.data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            with contextlib.suppress(FileExistsError):  # another process won: its key is everyone's
+                os.link(draft, path)
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 

@@ -75,6 +75,38 @@ def test_rq_dashboard_is_for_admins_only(app, make_site, db, client):
     assert depth[keys.QUEUE_MODERATION] == 1
 
 
+def test_rq_dashboard_actions_need_the_sessions_csrf_token_and_are_audited(app, make_site, db, redis, client):
+    from sqlalchemy import select
+
+    from service.tables import AuditEntry
+
+    _, key = make_site("gazette")
+    assert client.post("/v1/comments", json=comment_payload(), headers=auth(key)).status_code == 202
+    with db.session() as session:
+        create_moderator(session, "root", PASSWORD, [], is_admin=True)
+    admin = app.test_client()
+    login(admin, "root")
+    queue = Queue(keys.QUEUE_MODERATION, connection=redis)
+    assert admin.get("/ops/rq/").status_code == 200
+    token = admin.get_cookie("_csrf_token", path="/ops/rq").value
+    # A link or form on another site sends no token (and "requeue all" answered GET): nothing may change.
+    assert admin.get(f"/ops/rq/requeue/{keys.QUEUE_MODERATION}").status_code == 405
+    assert admin.post(f"/ops/rq/queue/{keys.QUEUE_MODERATION}/queued/empty").status_code == 403
+    wrong = admin.post(f"/ops/rq/queue/{keys.QUEUE_MODERATION}/queued/empty", headers={"X-CSRFToken": "forged"})
+    assert wrong.status_code == 403
+    assert queue.count == 1
+    with db.session() as session:
+        assert session.scalars(select(AuditEntry).where(AuditEntry.action == "rq_dashboard")).all() == []
+    # The dashboard's own scripts send the cookie back as X-CSRFToken.
+    emptied = admin.post(f"/ops/rq/queue/{keys.QUEUE_MODERATION}/queued/empty", headers={"X-CSRFToken": token})
+    assert emptied.status_code == 200 and queue.count == 0
+    with db.session() as session:
+        [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "rq_dashboard")).all()
+    assert entry.actor == "moderator:root"
+    assert entry.details["endpoint"] == "rq_dashboard.empty_queue"
+    assert entry.details["queue_name"] == keys.QUEUE_MODERATION and entry.details["registry_name"] == "queued"
+
+
 def test_submissions_are_rate_limited_per_reader_ip(client, make_site):
     _, key = make_site(submissions_per_ip_per_minute=3)
     codes = [

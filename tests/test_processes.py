@@ -254,3 +254,30 @@ def _answers(base: str) -> bool:
         return http("GET", base + "/healthz")[0] == 200
     except OSError:
         return False
+
+
+def _key_in_child(settings, start, out) -> None:
+    from service.app import secret_key
+
+    start.wait()
+    out.put(secret_key(settings))
+
+
+def test_api_processes_starting_together_share_one_secret_key(settings, tmp_path):
+    """`civility api` starts its processes together: all must read one whole key, or sessions and CSRF fail."""
+    import multiprocessing
+    from dataclasses import replace
+
+    fresh = replace(settings, secret_key=None, data_dir=tmp_path / "fresh")
+    context = multiprocessing.get_context("fork")
+    start, out = context.Event(), context.Queue()
+    children = [context.Process(target=_key_in_child, args=(fresh, start, out)) for _ in range(8)]
+    for child in children:
+        child.start()
+    start.set()
+    keys_read = [out.get(timeout=30) for _ in children]
+    for child in children:
+        child.join(timeout=30)
+    assert len(set(keys_read)) == 1 and len(keys_read[0]) >= 48
+    assert [p.name for p in (tmp_path / "fresh").iterdir()] == ["secret_key"]
+    assert (tmp_path / "fresh" / "secret_key").stat().st_mode & 0o777 == 0o600
