@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from models.lexical import DIGITS_EACH, DIGITS_RUNS, recorded_digits
+from models.lexical import DIGITS_EACH, DIGITS_ROUND, DIGITS_RUNS, recorded_digits
 
 CARD_FILE = "MODEL_CARD.md"
 ABSENT_LABELS = {
@@ -56,6 +56,9 @@ def lexical_paragraph(config: dict[str, Any]) -> list[str]:
         DIGITS_EACH: " It reads every digit as 0: numbers count by their shape.",
         DIGITS_RUNS: " It reads each run of digits by its length alone: up to four digits (a year, a count, a price) as"
         " one shape, five or more (a phone number, a shortcode) as another.",
+        DIGITS_ROUND: " It reads each run of digits by its shape: up to four digits (a year, a count, a price), or"
+        " a round number of any length (12000), as one shape, five or more otherwise (a phone number, a"
+        " shortcode) as another.",
     }.get(recorded_digits(lexical), "")
     return [
         "",

@@ -36,10 +36,12 @@ REGULARIZATION_C = 4.0
 DIGIT = re.compile(r"\d")
 DIGIT_RUN = re.compile(r"\d+")
 # How the n-gram model reads digits (an artifact's config names its way: the weights only fit text read so).
-DIGITS_RAW, DIGITS_EACH, DIGITS_RUNS = "raw", "each", "runs"  # up to v13, v14, from v15
-DIGIT_READINGS = (DIGITS_RAW, DIGITS_EACH, DIGITS_RUNS)
+DIGITS_RAW, DIGITS_EACH, DIGITS_RUNS, DIGITS_ROUND = "raw", "each", "runs", "round"  # to v13, v14, v15, from v16
+DIGIT_READINGS = (DIGITS_RAW, DIGITS_EACH, DIGITS_RUNS, DIGITS_ROUND)
 # A run of this many digits or more is a phone number, a shortcode or a prize code rather than a year or a count.
 LONG_RUN = 5
+# ...unless it is a round number: up to three significant digits, then zeros ("12000", "1000000000").
+ROUND_NUMBER = re.compile(r"[1-9][0-9]{0,2}0+")
 
 
 def digit_shapes(text: str) -> str:
@@ -69,11 +71,32 @@ def digit_runs(text: str) -> str:
     return DIGIT_RUN.sub(lambda run: "0" if len(run.group()) < LONG_RUN else "0" * LONG_RUN, text)
 
 
+def digit_runs_round(text: str) -> str:
+    """As `digit_runs` (v16), but a long run that is a round number reads as a short one: it is a count.
+
+    By length alone, v15 read "12000" and "1000000000" like a phone number: "Population grew by 12000 between
+    2010 and 2020." scored spam 0.79 and was held. Phone numbers and shortcodes are seldom three digits and
+    zeros, and where they start with 0 (as UK numbers do) they stay long. Refitting only the n-gram model on
+    v15's folds (same rows; the YouTube fold with its encoder logits saved): left-out YouTube message style
+    0.9534 to 0.9526 blended, and by the n-gram model alone SMS 0.9436 to 0.9441 and the LMFAO video 0.9578 to
+    0.9612. Shipped (v16), the first now scores 0.08, "The city spent 250000 dollars on the new bridge." 0.01 and
+    "1000000000 views." 0.01, while "Call 08712404000 now to claim your 2000 prize" stays at 1.0. What it gives
+    up: a shortcode such as 86000 now reads like a count."""
+
+    def read(run: re.Match[str]) -> str:
+        digits = run.group()
+        return "0" if len(digits) < LONG_RUN or ROUND_NUMBER.fullmatch(digits) else "0" * LONG_RUN
+
+    return DIGIT_RUN.sub(read, text)
+
+
 def read_digits(texts: list[str], digits: str) -> list[str]:
     if digits == DIGITS_EACH:
         return [digit_shapes(text) for text in texts]
     if digits == DIGITS_RUNS:
         return [digit_runs(text) for text in texts]
+    if digits == DIGITS_ROUND:
+        return [digit_runs_round(text) for text in texts]
     if digits == DIGITS_RAW:
         return texts
     raise ValueError(f"unknown digit reading {digits!r}; known: {', '.join(DIGIT_READINGS)}")
@@ -132,7 +155,7 @@ class LexicalModel:
         return np.asarray(self.tf_idf(counts(texts, self.digits)) @ self.weight.T) + self.bias
 
     @classmethod
-    def fit(cls, texts: list[str], targets: dict[str, np.ndarray], digits: str = DIGITS_RUNS) -> LexicalModel:
+    def fit(cls, texts: list[str], targets: dict[str, np.ndarray], digits: str = DIGITS_ROUND) -> LexicalModel:
         """One logistic regression per label on the rows with a target for it (NaN: no target).
 
         A soft target t enters as two copies of the row, positive with weight t and negative with 1 - t."""

@@ -15,7 +15,7 @@ from safetensors.torch import save_file
 
 from models import data
 from models.encoder import Encoder, base_model_dir
-from models.lexical import DIGITS_RUNS, LexicalModel, blend
+from models.lexical import DIGITS_ROUND, LexicalModel, blend
 from models.metrics import calibration_error, pr_auc, precision_recall, roc_auc, threshold_for_precision
 from models.scorer import CONFIG_FILE, HEADS_FILE, LAYERS_FILE
 
@@ -64,7 +64,7 @@ class TrainConfig:
     # 0.003 to 0.005. Only spam: on the toxicity folds it moved ROC-AUC by -0.007 (identity subset) to +0.012
     # (Davidson), and n-gram weights learn identity words from the toxic rows that name them.
     lexical_labels: tuple[str, ...] = ("spam",)
-    lexical_digits: str = DIGITS_RUNS  # how the n-gram model reads digits (lexical.digit_runs says why)
+    lexical_digits: str = DIGITS_ROUND  # how the n-gram model reads digits (lexical.digit_runs_round says why)
     extra_labels: str | None = None  # a `civility export-labels` CSV: moderators' decisions
 
 

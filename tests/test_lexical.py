@@ -9,12 +9,14 @@ from models.lexical import (
     CHARACTERS,
     DIGITS_EACH,
     DIGITS_RAW,
+    DIGITS_ROUND,
     DIGITS_RUNS,
     LEXICAL_FILE,
     WORDS,
     LexicalModel,
     blend,
     digit_runs,
+    digit_runs_round,
     recorded_digits,
 )
 from models.scorer import passages
@@ -91,6 +93,17 @@ def test_read_by_runs_a_year_is_an_ordinary_number_and_a_long_one_is_a_phone_num
     assert runs.logits([code])[0, 0] > runs.logits([year])[0, 0]
     with pytest.raises(ValueError, match="unknown digit reading 'words'"):
         LexicalModel.fit(texts, targets, "words")
+
+
+def test_read_round_a_round_number_is_a_count_and_a_phone_number_keeps_its_long_shape():
+    read = digit_runs_round("Grew by 12000 to 1000000000 in 2015; call 08712404000 or text 81303 or 21870000")
+    assert read == "Grew by 0 to 0 in 0; call 00000 or text 00000 or 00000"
+    texts = ["Text WIN to 81303 now", "Call 08452810075 to claim", "Back in 1998 the mill closed", "We lost 3 games"]
+    targets = {"spam": np.array([1.0, 1.0, 0.0, 0.0])}
+    runs, rounded = LexicalModel.fit(texts, targets, DIGITS_RUNS), LexicalModel.fit(texts, targets, DIGITS_ROUND)
+    count, code = "The town grew by 12000", "The town grew by 55123"
+    assert rounded.logits([count])[0, 0] < runs.logits([count])[0, 0]
+    assert rounded.logits([code])[0, 0] == runs.logits([code])[0, 0] > rounded.logits([count])[0, 0]
 
 
 def test_an_artifact_reads_digits_as_its_config_says(tmp_path):

@@ -122,6 +122,20 @@ def test_years_and_counts_are_not_spam_but_a_prize_number_to_call_is(scorer):
     assert prize["spam"] >= scorer.thresholds["spam"]
 
 
+def test_a_round_number_is_a_count_not_a_phone_number(scorer):
+    # v15 read any run of five digits or more as a phone number's shape and held the first at 0.79
+    counts = scorer.score(
+        [
+            "Population grew by 12000 between 2010 and 2020.",
+            "The city spent 250000 dollars on the new bridge.",
+            "1000000000 views.",
+        ]
+    )
+    assert all(s["spam"] < 0.1 for s in counts)
+    (prize,) = scorer.score(["Call 08712404000 now to claim your 2000 prize"])
+    assert prize["spam"] >= scorer.thresholds["spam"]
+
+
 def test_empty_input_scores_nothing(scorer):
     assert scorer.score([]) == []
 
