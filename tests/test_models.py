@@ -165,11 +165,11 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     assert "labels.csv" in config["training_files"]
     assert set(config["calibration"]) == set(config["labels"]) == set(config["thresholds"])
     assert config["lexical"]["labels"] == ["spam"] and (out / "lexical.safetensors").is_file()
-    assert set(config["lexical"]["blend"]["spam"]) == {"encoder", "lexical"} and config["lexical"]["digits"] == "runs"
+    assert set(config["lexical"]["blend"]["spam"]) == {"encoder", "lexical"} and config["lexical"]["digits"] == "round"
     assert sum(f.stat().st_size for f in out.iterdir()) < 30 * 1024 * 1024
     model = models.load(out)
     assert model.version == "tiny" and set(model.score(["hello"])[0]) == set(config["labels"])
-    assert model.lexical is not None and model.lexical.digits == "runs"
+    assert model.lexical is not None and model.lexical.digits == "round"
 
     evaluated = civility("evaluate", "--data-dir", str(DATA_DIR), "--artifact", str(out), env=env)
     assert evaluated.returncode == 0, evaluated.stderr
