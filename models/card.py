@@ -69,12 +69,12 @@ def lexical_paragraph(config: dict[str, Any]) -> list[str]:
     ]
 
 
-def template_counts(promotion_pairs: bool = False) -> dict[str, int]:
+def template_counts(promotion_pairs: bool = False, praise_pairs: bool = False) -> dict[str, int]:
     from collections import Counter
 
     from models import data
 
-    counts = Counter(row.stratum for row in data.functional_rows(promotion_pairs))
+    counts = Counter(row.stratum for row in data.functional_rows(promotion_pairs, praise_pairs))
     return {"identity": len(data.identity_rows()), **counts}
 
 
@@ -168,7 +168,8 @@ def loso_rows(folds: list[dict[str, Any]]) -> list[str]:
 
 def write_card(artifact_dir: Path) -> str:
     config = json.loads((artifact_dir / "config.json").read_text())
-    counts = template_counts(config.get("training", {}).get("promotion_pairs", False))
+    training = config.get("training", {})
+    counts = template_counts(training.get("promotion_pairs", False), training.get("praise_pairs", False))
     evaluation_file = artifact_dir / "evaluation.json"
     evaluation = json.loads(evaluation_file.read_text()) if evaluation_file.is_file() else None
     lines = [
@@ -190,11 +191,7 @@ def write_card(artifact_dir: Path) -> str:
         "  hand-written slur attacks.",
         "- `spam`: YouTube comment spam and SMS spam against ham and ordinary comments, and hand-written comment",
         "  spam (below); the service adds link, author and repetition signals to this score (service/signals.py).",
-        *(
-            []
-            if config.get("training", {}).get("tweet_spam_targets", True)
-            else ["  The tweets carry no spam target: nobody judged them for spam, and one in eight has a link."]
-        ),
+        *tweet_spam_lines(config.get("training", {})),
         "",
         "**Not scored, rather than faked:** "
         + "; ".join(f"`{label}` ({why})" for label, why in ABSENT_LABELS.items())
@@ -223,8 +220,17 @@ def write_card(artifact_dir: Path) -> str:
         f"{counts['self_promotion']} self-promotion and engagement bait, {counts['testimonial_spam']} testimonials",
         "selling a business, a site or a cure,",
         f"{counts['prize_scam']} prize, loan and",
-        f"chat-line scams; and {counts['honest_comment']} honest comments written in spam's words (links, phone",
-        "numbers, subscribing, following, free, win, call). The spam rows and the honest comments are each seen"
+        "chat-line scams"
+        + (
+            f", {counts['site_praise_spam']} praising the site rather than the story, with no link (its link rides"
+            " in the author's URL)"
+            if counts.get("site_praise_spam")
+            else ""
+        )
+        + f"; and {counts['honest_comment']} honest comments written in spam's words (links, phone",
+        "numbers, subscribing, following, free, win, call"
+        + ("; praise beside a remark on the story" if counts.get("site_praise_spam") else "")
+        + "). The spam rows and the honest comments are each seen"
         f" {config.get('training', {}).get('spam_template_repeats', 1)} times.",
         "They are training rows only: the measurements below are all on the real sources. They were",
         "written after reading the spam sources and Davidson's hate tweets, so the leave-one-source-out figures",
@@ -354,3 +360,15 @@ def write_card(artifact_dir: Path) -> str:
     text = "\n".join(lines) + "\n"
     (artifact_dir / CARD_FILE).write_text(text)
     return text
+
+
+def tweet_spam_lines(training: dict[str, Any]) -> list[str]:
+    """What the recipe took the tweets, which nobody judged for spam, to be."""
+    if training.get("tweet_spam_targets", True):
+        return []
+    if training.get("linkless_tweets_as_ham", False):
+        return [
+            "  Nobody judged the tweets for spam: those with a link (one in eight) carry no spam target, those",
+            "  without one are taken as not spam, as ordinary short informal messages.",
+        ]
+    return ["  The tweets carry no spam target: nobody judged them for spam, and one in eight has a link."]

@@ -636,6 +636,74 @@ def promotion_rows(seed: int = 13, n: int = 240) -> list[tuple[str, bool]]:
     return out
 
 
+# Praise of the site rather than of the story, with no link in the text: the commonest spam on article pages,
+# whose link rides in the author's URL, where the service's signals see it but a model of the text does not.
+# v16 scored "Wow, awesome blog layout! How long have you been blogging for?" 0.34 and "I have been browsing
+# online more than three hours today, yet I never found any interesting article like yours" 0.02. Each is
+# paired with the same opener and a remark on the story itself, so that praise is not what marks spam.
+PRAISE_OPENERS = (
+    "Great article!",
+    "Nice post.",
+    "Thanks for sharing.",
+    "Wonderful read.",
+    "Very informative.",
+    "Good job.",
+    "Excellent piece.",
+    "Hi there,",
+    "Hello!",
+    "Really enjoyed this.",
+    "Awesome.",
+    "Thank you for this.",
+)
+PRAISE_OF_THE_SITE = (
+    "I have been searching the web for hours today and never found a page as useful as yours.",
+    "I just bookmarked your website and will be checking back regularly for new posts.",
+    "Which theme is your blog using? The layout is very clean.",
+    "Do you have an RSS feed I can follow for your site?",
+    "My cousin recommended your blog and he was totally right, I am hooked.",
+    "I am starting a blog of my own soon, which platform do you use?",
+    "Your website loads so fast, who is your hosting provider?",
+    "I would love to write a guest post for your blog, please get in touch.",
+    "This blog is a goldmine of information, keep posting such content.",
+    "I stumbled upon your site while looking for something else and I am glad I did.",
+    "You obviously put a lot of effort into this website, it shows in every post.",
+    "I will share your blog with my followers, they will love it.",
+    "May I translate your posts for my own website, with credit of course?",
+    "Your writing style is awesome, your site is now in my favourites.",
+)
+REMARKS_ON_THE_STORY = (
+    "The numbers on the school budget finally make sense to me.",
+    "I had no idea the bridge repairs would take until spring.",
+    "The interview with the fire chief answered most of my questions.",
+    "I still think the council should have held a public vote on the stadium.",
+    "The bus route changes affect my commute directly, so this was useful.",
+    "My street flooded in the same storm, so this hits home.",
+    "Good to see the hospital staffing problem finally getting coverage.",
+    "I wish the reporter had asked the mayor about the property tax increase.",
+    "The timeline of the trial was really helpful.",
+    "We need more reporting like this on the water quality tests.",
+    "I disagree with the conclusion, but the facts are laid out fairly.",
+    "The photos of the old mill brought back memories.",
+    "My daughter's school is on that list, so thank you for digging into it.",
+    "The comparison with last year's crime figures was useful.",
+)
+PRAISE_CLOSERS = ("", "", "Thanks!", "Keep it up.", "Cheers.", "Best regards.")
+
+
+def praise_rows(seed: int = 13, n: int = 120) -> list[tuple[str, bool]]:
+    """(text, is_spam) pairs: an opener with praise of the site (spam) or a remark on the story (not)."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        spam = i % 2 == 0
+        remark = (PRAISE_OF_THE_SITE if spam else REMARKS_ON_THE_STORY)[(i // 2) % len(PRAISE_OF_THE_SITE)]
+        text = " ".join(
+            p for p in (PRAISE_OPENERS[(i // 2) % len(PRAISE_OPENERS)], remark, rng.choice(PRAISE_CLOSERS)) if p
+        )
+        out.append((text.lower() if rng.random() < 0.15 else text, spam))
+    return out
+
+
 def slurs() -> list[str]:
     return [codecs.decode(s, "rot13") for s in SLURS_ROT13]
 
@@ -649,9 +717,9 @@ def plural(noun: str) -> str:
     return noun + "s"
 
 
-def functional_rows(promotion_pairs: bool = False) -> list[Row]:
+def functional_rows(promotion_pairs: bool = False, praise_pairs: bool = False) -> list[Row]:
     """The hand-written functional cases; each row's `stratum` names its kind (the model card counts them).
-    `promotion_pairs` adds `promotion_rows` (TrainConfig.promotion_pairs)."""
+    `promotion_pairs` adds `promotion_rows` (TrainConfig.promotion_pairs), `praise_pairs` `praise_rows`."""
     rows = []
     every_label = {"toxicity": 0.0, "identity_attack": 0.0, "profanity": 0.0, "spam": 0.0}
     spam = every_label | {"spam": 1.0}
@@ -717,6 +785,8 @@ def functional_rows(promotion_pairs: bool = False) -> list[Row]:
             add("testimonial_spam", template.format(email=email, n=n, **fills), spam)
     for text, is_spam in promotion_rows() if promotion_pairs else []:
         add("self_promotion" if is_spam else "honest_comment", text, spam if is_spam else every_label)
+    for text, is_spam in praise_rows() if praise_pairs else []:
+        add("site_praise_spam" if is_spam else "honest_comment", text, spam if is_spam else every_label)
     for year in PROMOTION_YEARS:
         for template in ENGAGEMENT_BAIT:
             add("self_promotion", template.format(year=year), spam)
@@ -732,10 +802,10 @@ def functional_rows(promotion_pairs: bool = False) -> list[Row]:
     return list(unique.values())
 
 
-def template_rows(spam_repeats: int = 1, promotion_pairs: bool = False) -> list[Row]:
+def template_rows(spam_repeats: int = 1, promotion_pairs: bool = False, praise_pairs: bool = False) -> list[Row]:
     """Every synthetic training row: identity mentions, and the functional cases, the spam ones and the honest
     comments in spam's words repeated (repeated alone, the spam rows taught that those words are spam)."""
-    functional = functional_rows(promotion_pairs)
+    functional = functional_rows(promotion_pairs, praise_pairs)
     repeated = [r for r in functional if r.targets["spam"] == 1.0 or r.stratum == "honest_comment"]
     return identity_rows() + functional + repeated * (spam_repeats - 1)
 
@@ -743,6 +813,8 @@ def template_rows(spam_repeats: int = 1, promotion_pairs: bool = False) -> list[
 HANDLE_WORDS = ("mike", "jess", "newsfan", "the_real_dan", "katie", "sportsguy", "lola", "bigtex", "anon", "dj")
 HASHTAGS = ("news", "politics", "smh", "tcot", "p2", "nfl", "truth", "breaking", "lol", "mondaymotivation")
 TWEET_SOURCES = frozenset({"davidson_hate_offensive_tweets.csv", "olid_offenseval2019_tweets.csv"})
+# A link of any kind, written out or bare ("example.com/page"), as service/signals.py finds them.
+LINK = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|info|biz|ru|cn|xyz|top|io|co|us|uk|ly)\b", re.I)
 
 
 def _handle(rng: random.Random) -> str:
@@ -820,10 +892,11 @@ def load_rows(
     seed: int = 13,
     balance_identity: bool = False,
     tweet_spam_targets: bool = True,
+    linkless_tweets_as_ham: bool = False,
 ) -> list[Row]:
     """Every training row, capped per source and class so no dataset's quirks dominate, plus, with
     `balance_identity`, the rows `balance_identity_mentions` gives back. Without `tweet_spam_targets` the
-    tweets carry no spam target."""
+    tweets carry no spam target, except, with `linkless_tweets_as_ham`, those without a link."""
     rows: list[Row] = []
     for source in SOURCES:
         if source.shipped or not shipped_only:
@@ -834,7 +907,12 @@ def load_rows(
             kept = capped(pool, max(2, int(source.cap * cap_scale)), rng)
             rows.extend(kept + (balance_identity_mentions(pool, kept, rng) if balance_identity else []))
     if not tweet_spam_targets:
-        rows = [without_spam_target(r) if r.source in TWEET_SOURCES else r for r in rows]
+        rows = [
+            without_spam_target(r)
+            if r.source in TWEET_SOURCES and not (linkless_tweets_as_ham and not LINK.search(r.text))
+            else r
+            for r in rows
+        ]
     return rows
 
 

@@ -132,6 +132,7 @@ def fixed_split(artifact_dir: Path, data_dir: Path) -> dict[str, Any]:
     sample = {"cap_scale": training["cap_scale"], "seed": training["seed"]}
     sample["balance_identity"] = training.get("balance_identity", False)
     sample["tweet_spam_targets"] = training.get("tweet_spam_targets", True)
+    sample["linkless_tweets_as_ham"] = training.get("linkless_tweets_as_ham", False)
     rows = data.load_rows(data_dir, shipped_only=True, **sample)
     _, _, test = data.split(rows, (0.1, 0.15), seed=training["seed"])
     everything = data.load_rows(data_dir, shipped_only=False, **sample)
@@ -223,6 +224,7 @@ def leave_one_source_out(
         seed=config.seed,
         balance_identity=config.balance_identity,
         tweet_spam_targets=config.tweet_spam_targets,
+        linkless_tweets_as_ham=config.linkless_tweets_as_ham,
     )
     every_fold = folds(rows)
     if unknown := sorted((only or set()) - {name for name, *_ in every_fold}):
@@ -282,6 +284,9 @@ def loso_config_for(artifact_dir: Path, epochs: int, cap_scale: float) -> TrainC
     # An artifact from before the lexical model has no such key: its recipe had none.
     known["lexical_labels"] = tuple(training.get("lexical_labels", ()))
     known["lexical_digits"] = recorded_digits(training, "lexical_digits", "lexical_digit_shapes")
+    # Recorded from v17; before it, no tweet was ham and no praise pairs were written.
+    known.setdefault("linkless_tweets_as_ham", False)
+    known.setdefault("praise_pairs", False)
     return replace(TrainConfig(version="loso", **known), epochs=epochs, cap_scale=cap_scale)
 
 

@@ -57,7 +57,19 @@ class TrainConfig:
     # with an ask "Share my {work}" reached 0.879 there, but took "Please share this so the family can find
     # their missing dog." for spam (0.95), so that ask is gone.
     promotion_pairs: bool = True
+    # Praise of the site rather than the story, beside the same opener with a remark on the story (data.praise_rows
+    # says why). No source has it, so no fold can show what it buys; refitting the n-gram model alone with and
+    # without them moved the spam folds by -0.001 to +0.005.
+    praise_pairs: bool = True
     tweet_spam_targets: bool = False
+    # ...except the tweets with no link, kept as not spam (v17): without a link, what nobody judged for spam is an
+    # ordinary short informal message, which is what YouTube's and SMS's ham look like and the news and Wikipedia
+    # comments are not. Full recipe, with praise_pairs, v16 -> v17: left-out YouTube message style 0.953 -> 0.958,
+    # SMS message style 0.966 -> 0.969. The n-gram model alone on every spam fold (same rows otherwise): YouTube
+    # message style +0.008, SMS +0.005, Eminem +0.006, LMFAO +0.005, Katy Perry -0.001, Psy -0.009 ("Follow me
+    # on Twitter" fell: tweets say that as ham). Of the 21,796 Davidson tweets without a link, about 1% ask
+    # anything of the reader ("follow me back").
+    linkless_tweets_as_ham: bool = True
     # Labels also scored by the lexical model (models/lexical.py says why), blended with the encoder's. With
     # v10's recipe and folds, the blend took spam ROC-AUC on left-out YouTube message style from 0.834 to
     # 0.903, LMFAO 0.949 to 0.967, Eminem 0.966 to 0.971, SMS 0.940 to 0.945, and Katy Perry and Psy up by
@@ -245,7 +257,11 @@ def sampled_templates(config: TrainConfig) -> list[data.Row]:
 
     Sources already under their cap do not shrink, so at a small `cap_scale` (the folds) these rows weigh
     less against the real ones than in the shipped model, never more."""
-    templates = data.template_rows(spam_repeats=config.spam_template_repeats, promotion_pairs=config.promotion_pairs)
+    templates = data.template_rows(
+        spam_repeats=config.spam_template_repeats,
+        promotion_pairs=config.promotion_pairs,
+        praise_pairs=config.praise_pairs,
+    )
     random.Random(config.seed).shuffle(templates)
     return templates[: max(2, int(len(templates) * config.cap_scale))]
 
@@ -326,6 +342,7 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig, log: bool = True) 
         seed=config.seed,
         balance_identity=config.balance_identity,
         tweet_spam_targets=config.tweet_spam_targets,
+        linkless_tweets_as_ham=config.linkless_tweets_as_ham,
     )
     if config.extra_labels:
         rows += data.read_label_export(Path(config.extra_labels))

@@ -143,7 +143,10 @@ def train_config(args: argparse.Namespace) -> Any:
     from models.train import TrainConfig
 
     # Switches left unset keep TrainConfig's own defaults, the shipped recipe's, so they are written once.
-    switches = {name: getattr(args, name) for name in ("promotion_pairs", "tweet_spam_targets")}
+    switches = {
+        name: getattr(args, name)
+        for name in ("promotion_pairs", "praise_pairs", "tweet_spam_targets", "linkless_tweets_as_ham")
+    }
     config = TrainConfig(
         version=args.version or Path(args.out).name,
         epochs=args.epochs,
@@ -329,9 +332,21 @@ def parser() -> argparse.ArgumentParser:
         " TrainConfig.promotion_pairs)",
     )
     train.add_argument(
+        "--praise-pairs",
+        action=argparse.BooleanOptionalAction,
+        help="praise of the site (spam) beside the same opener with a remark on the story (on in the shipped recipe,"
+        " TrainConfig.praise_pairs)",
+    )
+    train.add_argument(
         "--tweet-spam-targets",
         action=argparse.BooleanOptionalAction,
         help="mark the tweets nobody judged for spam as not spam (off in the shipped recipe; TrainConfig says why)",
+    )
+    train.add_argument(
+        "--linkless-tweets-as-ham",
+        action=argparse.BooleanOptionalAction,
+        help="without --tweet-spam-targets, still mark the tweets that have no link as not spam (on in the shipped"
+        " recipe; TrainConfig.linkless_tweets_as_ham)",
     )
     train.add_argument(
         "--no-lexical",

@@ -226,8 +226,14 @@ def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on()
     base = ["train", "--data-dir", "d", "--out", "o"]
     unset = parser().parse_args(base)
     assert unset.promotion_pairs is None and unset.tweet_spam_targets is None  # TrainConfig's defaults apply
-    flipped = parser().parse_args([*base, "--no-promotion-pairs", "--tweet-spam-targets"])
+    assert unset.linkless_tweets_as_ham is None and train_config(unset).linkless_tweets_as_ham
+    assert unset.praise_pairs is None and train_config(unset).praise_pairs
+    assert train_config(parser().parse_args([*base, "--no-praise-pairs"])).praise_pairs is False
+    flipped = parser().parse_args(
+        [*base, "--no-promotion-pairs", "--tweet-spam-targets", "--no-linkless-tweets-as-ham"]
+    )
     assert flipped.promotion_pairs is False and flipped.tweet_spam_targets is True
+    assert train_config(flipped).linkless_tweets_as_ham is False
     assert train_config(unset).lexical_labels == ("spam",) and train_config(unset).promotion_pairs
     assert train_config(parser().parse_args([*base, "--no-lexical"])).lexical_labels == ()
 
@@ -238,6 +244,7 @@ def test_an_artifact_from_before_the_lexical_model_is_measured_with_its_own_reci
     (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": {"seed": 13, "promotion_pairs": False}}))
     config = loso_config_for(tmp_path, epochs=1, cap_scale=0.3)
     assert config.lexical_labels == () and config.promotion_pairs is False and config.cap_scale == 0.3
+    assert config.praise_pairs is False and config.linkless_tweets_as_ham is False  # both came with v17
     (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": {"lexical_labels": ["spam"]}}))
     v13 = loso_config_for(tmp_path, epochs=1, cap_scale=0.3)
     assert v13.lexical_labels == ("spam",) and v13.lexical_digits == "raw"  # v13 read digits raw
@@ -475,6 +482,26 @@ def test_without_tweet_spam_targets_the_tweets_nobody_judged_for_spam_carry_none
 
 
 @pytest.mark.skipif(not DATA_DIR.is_dir(), reason="shared training data not present")
+def test_linkless_tweets_stay_ham_while_tweets_with_a_link_carry_no_spam_target():
+    from models import data
+
+    rows = data.load_rows(
+        DATA_DIR, shipped_only=False, cap_scale=0.05, tweet_spam_targets=False, linkless_tweets_as_ham=True
+    )
+    tweets = [r for r in rows if r.source == "davidson_hate_offensive_tweets.csv"]  # OLID's rows have no spam target
+    linked = [r for r in tweets if data.LINK.search(r.text)]
+    plain = [r for r in tweets if not data.LINK.search(r.text)]
+    assert linked and plain and all(r in linked for r in tweets if "http://t.co/" in r.text)
+    assert all("spam" not in r.targets for r in linked)
+    assert all(r.targets["spam"] == 0.0 for r in plain)
+    everything_else = [r for r in rows if r.source not in data.TWEET_SOURCES]
+    assert everything_else == [
+        r for r in data.load_rows(DATA_DIR, shipped_only=False, cap_scale=0.05) if r.source not in data.TWEET_SOURCES
+    ]
+    assert data.LINK.search("see bit.ly/x2") and data.LINK.search("www.example.org") and not data.LINK.search("i.e. no")
+
+
+@pytest.mark.skipif(not DATA_DIR.is_dir(), reason="shared training data not present")
 def test_the_self_promotion_parts_are_not_copied_from_the_youtube_corpus():
     from models import data
 
@@ -522,6 +549,28 @@ def test_moderators_labels_do_not_move_the_sources_test_rows():
     assert test and [r for r in test_with_labels if r.source != "moderator_labels"] == test
 
 
+def test_praise_of_the_site_is_paired_with_the_same_opener_and_a_remark_on_the_story():
+    from models import data
+
+    pairs = data.praise_rows()
+    assert pairs == data.praise_rows()  # reproducible
+    spam = [text for text, is_spam in pairs if is_spam]
+    honest = [text for text, is_spam in pairs if not is_spam]
+    assert len(spam) == len(honest)
+    assert all(any(r.lower() in t.lower() for r in data.PRAISE_OF_THE_SITE) for t in spam)
+    assert all(any(r.lower() in t.lower() for r in data.REMARKS_ON_THE_STORY) for t in honest)
+    # Each spam row's twin opens the same way, so praise itself is no sign of spam; and no row has a link.
+    for (spam_text, first), (honest_text, second) in zip(pairs[::2], pairs[1::2], strict=True):
+        assert first and not second
+        opener = next(o for o in data.PRAISE_OPENERS if spam_text.lower().startswith(o.lower()))
+        assert honest_text.lower().startswith(opener.lower())
+    assert not any(data.LINK.search(text) for text, _ in pairs)
+    assert not set(spam) & {r.text for r in data.functional_rows(promotion_pairs=True)}  # off unless asked for
+    rows = {r.text: r for r in data.functional_rows(praise_pairs=True)}
+    assert all(rows[t].targets["spam"] == 1.0 and rows[t].stratum == "site_praise_spam" for t in spam)
+    assert all(rows[t].targets["spam"] == 0.0 and rows[t].stratum == "honest_comment" for t in honest)
+
+
 @pytest.mark.skipif(not DATA_DIR.is_dir(), reason="shared training data not present")
 def test_the_hand_written_rows_scale_with_the_caps_in_training_and_in_every_fold(monkeypatch):
     from dataclasses import replace
@@ -530,7 +579,7 @@ def test_the_hand_written_rows_scale_with_the_caps_in_training_and_in_every_fold
     from models.train import TrainConfig, sampled_templates
 
     config = TrainConfig(version="t")
-    full = data.template_rows(spam_repeats=3, promotion_pairs=config.promotion_pairs)
+    full = data.template_rows(spam_repeats=3, promotion_pairs=config.promotion_pairs, praise_pairs=config.praise_pairs)
     assert len(sampled_templates(config)) == len(full)
     small = replace(config, cap_scale=0.05)
     assert len(sampled_templates(small)) == int(len(full) * 0.05)
