@@ -110,9 +110,14 @@ def loso_summary(folds: list[dict[str, Any]]) -> list[str]:
 FOLD_SIZE_SETTINGS = {"epochs", "cap_scale", "version", "extra_labels"}
 
 
+# Switches added to the recipe later, as every recipe before them had them (off), so a run that predates one reads
+# as having it off rather than as "None".
+LATER_SWITCHES = {"linkless_tweets_as_ham": False, "praise_pairs": False}
+
+
 def _with_digit_reading(training: dict[str, Any]) -> dict[str, Any]:
     """Recipes before v15 recorded the n-gram model's digit reading as a flag; compared in today's terms."""
-    out = {k: v for k, v in training.items() if k != "lexical_digit_shapes"}
+    out = LATER_SWITCHES | {k: v for k, v in training.items() if k != "lexical_digit_shapes"}
     if out.get("lexical_labels"):
         out["lexical_digits"] = recorded_digits(training, "lexical_digits", "lexical_digit_shapes")
     return out

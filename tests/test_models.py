@@ -136,6 +136,35 @@ def test_a_round_number_is_a_count_not_a_phone_number(scorer):
     assert prize["spam"] >= scorer.thresholds["spam"]
 
 
+def test_praise_of_the_site_with_no_link_is_spam_and_praise_of_the_story_is_not(scorer):
+    # Blog comment spam of the classic kind, its link in the author's URL; v16 held 1 of these 5 (and of 5 more).
+    # They were written before the training rows that praise the site, and share no sentence with them.
+    site = scorer.score(
+        [
+            "Nice post. I was checking constantly this blog and I am impressed! Extremely useful info specially the"
+            " last part. I care for such information a lot. Thank you and good luck.",
+            "Hello there! This is my first visit to your blog! We are a group of volunteers starting a new project in"
+            " a community in the same niche. Your blog provided us valuable information.",
+            "Wow, awesome blog layout! How long have you been blogging for? You make blogging look easy.",
+            "I have been browsing online more than three hours today, yet I never found any interesting article like"
+            " yours. It is pretty worth enough for me.",
+            "Hey would you mind sharing which blog platform you're using? I'm looking to start my own blog soon.",
+        ]
+    )
+    assert sum(s["spam"] >= scorer.thresholds["spam"] for s in site) >= 4
+    story = scorer.score(
+        [
+            "Great article, the section on the water treatment plant explained a lot.",
+            "Thanks for covering the school board meeting, none of the other papers did.",
+            "Nice piece. I went to that bakery for twenty years and I'll miss it.",
+            "Excellent write-up on the election results, especially the precinct map.",
+            "Thank you for this. My father served on that ship and never talked about it.",
+            "I have read this paper for forty years and this is some of its best work.",
+        ]
+    )
+    assert all(s["spam"] < 0.1 for s in story)
+
+
 def test_empty_input_scores_nothing(scorer):
     assert scorer.score([]) == []
 
@@ -727,6 +756,11 @@ def test_a_fold_run_kept_from_an_earlier_recipe_is_labelled_as_not_this_artifact
     line = recipe_line(v14, shipped)
     assert line.startswith("Not this artifact's recipe: it differs in `lexical_digits` 'each' (the artifact: 'runs').")
     assert "with that recipe, cheapened: 2 epoch(s), caps x0.3" in line
+    # v17's switches did not exist before it: an older run had them off, and reads so.
+    v17 = shipped | {"linkless_tweets_as_ham": True, "praise_pairs": True}
+    line = recipe_line(same, v17)
+    assert "`linkless_tweets_as_ham` False (the artifact: True), `praise_pairs` False (the artifact: True)." in line
+    assert recipe_line(same | {"praise_pairs": False}, shipped).startswith("Retrained without the held-out source with")
 
 
 def test_the_card_lists_the_artifacts_own_fold_runs_before_those_kept_from_an_earlier_recipe(tmp_path):
