@@ -137,8 +137,8 @@ def test_a_round_number_is_a_count_not_a_phone_number(scorer):
 
 
 def test_praise_of_the_site_with_no_link_is_spam_and_praise_of_the_story_is_not(scorer):
-    # Blog comment spam of the classic kind, its link in the author's URL; v16 held none of these 5 (and 1 of 5 more like them).
-    # They were written before the training rows that praise the site, and share no sentence with them.
+    # Blog comment spam of the classic kind, its link in the author's URL; v16 held none of these 5 (and 1 of 5
+    # more like them). They were written before the training rows that praise the site and share no sentence with them.
     site = scorer.score(
         [
             "Nice post. I was checking constantly this blog and I am impressed! Extremely useful info specially the"
