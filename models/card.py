@@ -348,10 +348,15 @@ def write_card(artifact_dir: Path) -> str:
             (bool(recipe_differences(run["training"], config.get("training"))), run)
             for run in evaluation.get(SELECTED_FOLDS, [])
         ]
+        shipped = config.get("training", {})
         for earlier, run in sorted(runs, key=lambda pair: pair[0]):
+            size = (run["training"].get("epochs"), run["training"].get("cap_scale"))
+            cheapened = size != (shipped.get("epochs"), shipped.get("cap_scale"))
             lines += [
                 "",
-                "## Leave one source out, selected folds" + (", an earlier recipe" if earlier else ""),
+                "## Leave one source out, selected folds"
+                + (", cheapened" if cheapened else "")
+                + (", an earlier recipe" if earlier else ""),
                 "",
                 recipe_line(run["training"], config.get("training")),
                 f"Run alone (`civility evaluate --loso-only FOLD --loso-epochs {run['training']['epochs']}"

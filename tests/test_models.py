@@ -771,8 +771,10 @@ def test_the_card_lists_the_artifacts_own_fold_runs_before_those_kept_from_an_ea
         (tmp_path / name).write_text((default_artifact_dir() / name).read_text())
     card = write_card(tmp_path)
     own = card.index("## Leave one source out, selected folds\n")
+    cheapened = card.index("## Leave one source out, selected folds, cheapened\n")  # v17's toxicity folds
     earlier = card.index("## Leave one source out, selected folds, an earlier recipe\n")
-    assert own < earlier
+    assert own < cheapened < earlier
+    assert "with the artifact's recipe, cheapened: 1 epoch(s), caps x0.3" in card[cheapened:earlier]
     assert card[own:earlier].count("Not this artifact's recipe") == 0
     assert card[earlier:].startswith(
         "## Leave one source out, selected folds, an earlier recipe\n\nNot this artifact's recipe: it differs in"
