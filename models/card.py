@@ -110,8 +110,8 @@ def loso_summary(folds: list[dict[str, Any]]) -> list[str]:
 FOLD_SIZE_SETTINGS = {"epochs", "cap_scale", "version", "extra_labels"}
 
 
-# Switches added to the recipe later, as every recipe before them had them (off), so a run that predates one reads
-# as having it off rather than as "None".
+# Recipe switches added with v17, as every recipe before them had them: off. A recipe that predates them is
+# replayed (evaluate.loso_config_for) and compared (here) with them off, not as "None".
 LATER_SWITCHES = {"linkless_tweets_as_ham": False, "praise_pairs": False}
 
 

@@ -696,7 +696,8 @@ def praise_rows(seed: int = 13, n: int = 120) -> list[tuple[str, bool]]:
     out = []
     for i in range(n):
         spam = i % 2 == 0
-        remark = (PRAISE_OF_THE_SITE if spam else REMARKS_ON_THE_STORY)[(i // 2) % len(PRAISE_OF_THE_SITE)]
+        remarks = PRAISE_OF_THE_SITE if spam else REMARKS_ON_THE_STORY
+        remark = remarks[(i // 2) % len(remarks)]
         text = " ".join(
             p for p in (PRAISE_OPENERS[(i // 2) % len(PRAISE_OPENERS)], remark, rng.choice(PRAISE_CLOSERS)) if p
         )
@@ -907,12 +908,11 @@ def load_rows(
             kept = capped(pool, max(2, int(source.cap * cap_scale)), rng)
             rows.extend(kept + (balance_identity_mentions(pool, kept, rng) if balance_identity else []))
     if not tweet_spam_targets:
-        rows = [
-            without_spam_target(r)
-            if r.source in TWEET_SOURCES and not (linkless_tweets_as_ham and not LINK.search(r.text))
-            else r
-            for r in rows
-        ]
+
+        def unjudged(row: Row) -> bool:
+            return row.source in TWEET_SOURCES and (not linkless_tweets_as_ham or bool(LINK.search(row.text)))
+
+        rows = [without_spam_target(r) if unjudged(r) else r for r in rows]
     return rows
 
 

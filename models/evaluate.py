@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from models import data
-from models.card import GAP, PEER, SELECTED_FOLDS, write_card
+from models.card import GAP, LATER_SWITCHES, PEER, SELECTED_FOLDS, write_card
 from models.lexical import recorded_digits
 from models.metrics import auc_difference, pr_auc, roc_auc
 from models.scorer import load
@@ -284,9 +284,7 @@ def loso_config_for(artifact_dir: Path, epochs: int, cap_scale: float) -> TrainC
     # An artifact from before the lexical model has no such key: its recipe had none.
     known["lexical_labels"] = tuple(training.get("lexical_labels", ()))
     known["lexical_digits"] = recorded_digits(training, "lexical_digits", "lexical_digit_shapes")
-    # Recorded from v17; before it, no tweet was ham and no praise pairs were written.
-    known.setdefault("linkless_tweets_as_ham", False)
-    known.setdefault("praise_pairs", False)
+    known = LATER_SWITCHES | known
     return replace(TrainConfig(version="loso", **known), epochs=epochs, cap_scale=cap_scale)
 
 
