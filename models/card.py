@@ -66,6 +66,19 @@ def lexical_paragraph(config: dict[str, Any]) -> list[str]:
         "2-5-grams (TF-IDF), trained on the same rows (`models/lexical.py`, `lexical.safetensors`). Each model is",
         "Platt-calibrated on the validation split, and the label's score is the calibrated mean of the two",
         "calibrated log-odds, with equal weights chosen before measuring rather than fitted on that split." + digits,
+    ] + sentence_lines(config)
+
+
+def sentence_lines(config: dict[str, Any]) -> list[str]:
+    if not (labels := config.get("sentence_labels")):
+        return []
+    named = ", ".join(f"`{label}`" for label in labels)
+    return [
+        "",
+        f"**The most suspicious sentence**, for {named}: a comment of two or more sentences scores as the higher of",
+        "the whole comment and its one sentence the n-gram model rates highest for the label, encoded alone",
+        "(`models/sentences.py`): spam that opens on topic and pitches in its last sentence. The calibration and",
+        "threshold were fitted to scores taken that way.",
     ]
 
 
@@ -110,9 +123,10 @@ def loso_summary(folds: list[dict[str, Any]]) -> list[str]:
 FOLD_SIZE_SETTINGS = {"epochs", "cap_scale", "version", "extra_labels"}
 
 
-# Recipe switches added with v17, as every recipe before them had them: off. A recipe that predates them is
-# replayed (evaluate.loso_config_for) and compared (here) with them off, not as "None".
-LATER_SWITCHES = {"linkless_tweets_as_ham": False, "praise_pairs": False}
+# Recipe switches added since v17, as every recipe before them had them: off (v17: the first two; v18: sentence
+# labels, stored as a JSON list). A recipe that predates them is replayed (evaluate.loso_config_for) and compared
+# (here) with them off, not as "None".
+LATER_SWITCHES: dict[str, Any] = {"linkless_tweets_as_ham": False, "praise_pairs": False, "sentence_labels": []}
 
 
 def _with_digit_reading(training: dict[str, Any]) -> dict[str, Any]:

@@ -285,6 +285,7 @@ def loso_config_for(artifact_dir: Path, epochs: int, cap_scale: float) -> TrainC
     known["lexical_labels"] = tuple(training.get("lexical_labels", ()))
     known["lexical_digits"] = recorded_digits(training, "lexical_digits", "lexical_digit_shapes")
     known = LATER_SWITCHES | known
+    known["sentence_labels"] = tuple(known["sentence_labels"])
     return replace(TrainConfig(version="loso", **known), epochs=epochs, cap_scale=cap_scale)
 
 

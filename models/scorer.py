@@ -16,6 +16,7 @@ from safetensors.torch import load_file
 from models.encoder import Encoder
 from models.lexical import LEXICAL_FILE, LexicalModel, blend, recorded_digits
 from models.paths import ARTIFACTS_DIR, DEFAULT_VERSION
+from models.sentences import most_suspicious
 
 HEADS_FILE = "heads.safetensors"
 LAYERS_FILE = "encoder_top_layers.safetensors"
@@ -63,6 +64,10 @@ class Scorer:
         self.config = config
         self.lexical = lexical
         self.blend_parts = (config.raw.get("lexical") or {}).get("blend", {})
+        # Artifacts before v18 have none: their calibration was fitted to whole comments only.
+        self.sentence_labels = tuple(config.raw.get("sentence_labels") or ())
+        if self.sentence_labels and (lexical is None or not set(self.sentence_labels) <= set(lexical.labels)):
+            raise ValueError(f"sentence labels {self.sentence_labels} need the lexical model to pick their sentence")
         calibration = config.raw.get("calibration", {})
         self.scale = torch.tensor([calibration.get(label, {}).get("a", 1.0) for label in config.labels])
         self.shift = torch.tensor([calibration.get(label, {}).get("b", 0.0) for label in config.labels])
@@ -93,21 +98,33 @@ class Scorer:
 
     @torch.inference_mode()
     def score(self, texts: list[str], batch_size: int = 32) -> list[dict[str, float]]:
-        """Label -> probability for each text; a long text scores as its worst passage."""
+        """Label -> probability for each text; a long text scores as its worst passage, and a sentence label
+        as the higher of the comment and its most suspicious sentence (models/sentences.py)."""
         pieces: list[str] = []
         text_of_piece: list[int] = []
+        label_of_piece: list[int | None] = []  # None: the piece counts for every label
         for index, text in enumerate(texts):
             for piece in passages(text):
                 pieces.append(piece)
                 text_of_piece.append(index)
+                label_of_piece.append(None)
+        for label in self.sentence_labels:
+            assert self.lexical is not None  # checked in __init__
+            picked, owners = most_suspicious(texts, self.lexical, label)
+            pieces.extend(picked)
+            text_of_piece.extend(owners)
+            label_of_piece.extend([self.labels.index(label)] * len(picked))
         embeddings, piece_of_window = self.encoder.embed(pieces, batch_size=batch_size)
         # A window of a long passage gets its passage's lexical log-odds: n-grams need no window.
         lexical = self.lexical.logits(pieces)[piece_of_window] if self.lexical is not None else None
         window_probs = self.probabilities(embeddings, lexical)
         worst = torch.zeros(len(texts), len(self.labels))
         for window, piece_index in enumerate(piece_of_window):
-            text_index = text_of_piece[piece_index]
-            worst[text_index] = torch.maximum(worst[text_index], window_probs[window])
+            text_index, only = text_of_piece[piece_index], label_of_piece[piece_index]
+            if only is None:
+                worst[text_index] = torch.maximum(worst[text_index], window_probs[window])
+            else:
+                worst[text_index, only] = torch.maximum(worst[text_index, only], window_probs[window, only])
         return [{label: round(float(p), 6) for label, p in zip(self.labels, row, strict=True)} for row in worst]
 
 

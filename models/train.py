@@ -18,6 +18,7 @@ from models.encoder import Encoder, base_model_dir
 from models.lexical import DIGITS_ROUND, LexicalModel, blend
 from models.metrics import calibration_error, pr_auc, precision_recall, roc_auc, threshold_for_precision
 from models.scorer import CONFIG_FILE, HEADS_FILE, LAYERS_FILE
+from models.sentences import most_suspicious
 
 TRAINED_LABELS = ("toxicity", "identity_attack", "profanity", "spam")
 TARGET_PRECISION = 0.8
@@ -77,6 +78,10 @@ class TrainConfig:
     # (Davidson), and n-gram weights learn identity words from the toxic rows that name them.
     lexical_labels: tuple[str, ...] = ("spam",)
     lexical_digits: str = DIGITS_ROUND  # how the n-gram model reads digits (lexical.digit_runs_round says why)
+    # Labels scored as the higher of the whole comment and its sentence the n-gram model finds most like the label
+    # (models/sentences.py says why; only labels the lexical model scores). Training is unchanged: the
+    # calibration and thresholds are fitted to scores taken that way.
+    sentence_labels: tuple[str, ...] = ("spam",)
     extra_labels: str | None = None  # a `civility export-labels` CSV: moderators' decisions
 
 
@@ -274,13 +279,28 @@ class Trained:
     calibration: dict[str, dict[str, float]]
     lexical: LexicalModel | None = None
     blend_parts: dict[str, Any] | None = None
+    sentence_labels: tuple[str, ...] = ()
 
     def logits(self, texts: list[str], max_length: int) -> np.ndarray:
         """Per label log-odds before the final calibration; blended where a lexical model scores the label."""
-        logits = logits_of(self.net, texts, max_length)
+        return self.with_sentences(logits_of(self.net, texts, max_length), texts, max_length)
+
+    def blended(self, encoder_logits: np.ndarray, texts: list[str]) -> np.ndarray:
         if self.lexical is None or self.blend_parts is None:
-            return logits
-        return blend(logits, TRAINED_LABELS, self.lexical.logits(texts), self.lexical.labels, self.blend_parts)
+            return encoder_logits
+        return blend(encoder_logits, TRAINED_LABELS, self.lexical.logits(texts), self.lexical.labels, self.blend_parts)
+
+    def with_sentences(self, encoder_logits: np.ndarray, texts: list[str], max_length: int) -> np.ndarray:
+        """The blended log-odds, raised for each sentence label to its most suspicious sentence's where higher."""
+        out = self.blended(encoder_logits, texts)
+        for label in self.sentence_labels:
+            assert self.lexical is not None  # build() refuses sentence labels the lexical model does not score
+            picked, owners = most_suspicious(texts, self.lexical, label)
+            if picked:
+                j = TRAINED_LABELS.index(label)
+                picked_logits = self.blended(logits_of(self.net, picked, max_length), picked)[:, j]
+                np.maximum.at(out[:, j], np.array(owners), picked_logits)
+        return out
 
     def probabilities(self, texts: list[str], max_length: int) -> np.ndarray:
         return apply_calibration(self.logits(texts, max_length), self.calibration)
@@ -290,6 +310,8 @@ def build(config: TrainConfig, train_rows: list[data.Row], valid_rows: list[data
     """Fine-tune on `train_rows` (and fit the lexical model on the same rows), calibrate on `valid_rows`."""
     if unknown := set(config.lexical_labels) - set(TRAINED_LABELS):
         raise ValueError(f"lexical labels {sorted(unknown)} are not trained labels {TRAINED_LABELS}")
+    if unscored := set(config.sentence_labels) - set(config.lexical_labels):
+        raise ValueError(f"sentence labels {sorted(unscored)} need the lexical model to pick their sentence")
     torch.manual_seed(config.seed)
     encoder = Encoder(max_length=config.max_length)
     net = ModerationNet(encoder, len(TRAINED_LABELS))
@@ -311,8 +333,9 @@ def build(config: TrainConfig, train_rows: list[data.Row], valid_rows: list[data
         }
         for k, label in enumerate(labels)
     }
-    blended = blend(valid_logits, TRAINED_LABELS, lexical_valid, labels, parts)
-    return Trained(net, calibrate(blended, valid_rows), lexical, parts)
+    trained = Trained(net, {}, lexical, parts, tuple(config.sentence_labels))
+    trained.calibration = calibrate(trained.with_sentences(valid_logits, valid_texts, config.max_length), valid_rows)
+    return trained
 
 
 def save(net: ModerationNet, out_dir: Path, config: dict[str, Any], trainable_layers: int) -> None:
@@ -373,6 +396,8 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig, log: bool = True) 
             if trained.lexical
             else None
         ),
+        # Labels scored as the higher of the whole comment and its most suspicious sentence (models/sentences.py).
+        "sentence_labels": list(trained.sentence_labels),
         "max_length": 256,
         "train_max_length": config.max_length,
         "trainable_layers": config.trainable_layers,

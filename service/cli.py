@@ -156,7 +156,8 @@ def train_config(args: argparse.Namespace) -> Any:
         balance_identity=args.balance_identity,
         **{name: value for name, value in switches.items() if value is not None},
     )
-    return replace(config, lexical_labels=()) if args.no_lexical else config
+    # The sentence to score beside the comment is the one the n-gram model picks: without it, none.
+    return replace(config, lexical_labels=(), sentence_labels=()) if args.no_lexical else config
 
 
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -19,7 +21,8 @@ from models.lexical import (
     digit_runs_round,
     recorded_digits,
 )
-from models.scorer import passages
+from models.scorer import Scorer, passages
+from models.sentences import MAX_CHARS, most_suspicious, sentences
 
 SPAM = [
     "Check out my channel and subscribe!",
@@ -165,3 +168,58 @@ def test_a_long_comment_gets_each_passages_own_lexical_score_and_is_judged_by_th
     each = [r["spam"] for r in scorer.score(pieces)]
     assert whole == pytest.approx(max(each), abs=1e-5)
     assert sorted(each)[-2] < scorer.thresholds["spam"] <= whole  # one passage is spam, the rest are not
+
+
+def test_a_comment_splits_into_sentences_of_three_words_or_more_and_titles_do_not_end_one():
+    pitch = "this song is so addicting. the hook is dope and catchy. I'm getting popular fast because i rap real.."
+    assert sentences(pitch + "thumbs up if you like") == [
+        "this song is so addicting.",
+        "the hook is dope and catchy.",
+        "I'm getting popular fast because i rap real..",
+        "thumbs up if you like",
+    ]
+    assert sentences("Dr. Pielke said so on his blog. Mr. Smith read it, e.g. the second part.") == [
+        "Dr. Pielke said so on his blog.",
+        "Mr. Smith read it, e.g. the second part.",
+    ]
+    assert sentences("Great read! Thanks.\nVisit my page for more") == []  # one sentence of three words: the whole
+    assert sentences("One long sentence about the council budget. " * 30) == []  # over MAX_CHARS: passages do it
+    assert len("One long sentence about the council budget. " * 30) > MAX_CHARS
+
+
+def test_the_most_suspicious_sentence_is_the_one_the_n_gram_model_scores_highest_per_comment():
+    model = fitted()
+    texts = [
+        "Good reporting on the plant. The numbers surprised me. Check out my channel and subscribe!",
+        "Check out my channel!",  # one sentence: nothing to pick
+        "My neighbour worked there for years. Subscribe to my channel for more videos",
+    ]
+    picked, owners = most_suspicious(texts, model, "spam")
+    assert picked == ["Check out my channel and subscribe!", "Subscribe to my channel for more videos"]
+    assert owners == [0, 2]
+    assert most_suspicious(["Check out my channel!"], model, "spam") == ([], [])
+
+
+def test_the_shipped_scorer_takes_spam_as_the_higher_of_the_comment_and_its_most_suspicious_sentence(scorer):
+    assert scorer.sentence_labels == ("spam",)
+    pitch = "Check out my channel, I post new beats every week and subscribe!!"
+    text = "This song gives me strength, love her lyrics. The video brings them to life. " + pitch
+    [picked], _ = most_suspicious([text], scorer.lexical, "spam")
+    assert picked == pitch
+    with_sentence, alone = scorer.score([text, pitch])
+    raw = {k: v for k, v in scorer.config.raw.items() if k != "sentence_labels"}
+    whole_only = Scorer(scorer.encoder, scorer.weight, scorer.bias, replace(scorer.config, raw=raw), scorer.lexical)
+    [whole] = whole_only.score([text])
+    assert with_sentence["spam"] == pytest.approx(max(whole["spam"], alone["spam"]), abs=1e-5)
+    assert whole["spam"] < scorer.thresholds["spam"] <= with_sentence["spam"]  # the pitch at the end is caught
+    # Only spam: the other labels are the whole comment's.
+    others = [label for label in scorer.labels if label != "spam"]
+    assert all(with_sentence[label] == pytest.approx(whole[label], abs=1e-5) for label in others)
+    # An honest comment of several sentences stays below the threshold.
+    honest = "The council met on Tuesday. They voted on the park budget. Residents can read the minutes online."
+    assert scorer.score([honest])[0]["spam"] < scorer.thresholds["spam"]
+
+
+def test_an_artifact_with_sentence_labels_but_no_n_gram_model_to_pick_them_is_refused(scorer):
+    with pytest.raises(ValueError, match="sentence labels"):
+        Scorer(scorer.encoder, scorer.weight, scorer.bias, scorer.config, None)

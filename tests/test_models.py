@@ -199,6 +199,8 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     model = models.load(out)
     assert model.version == "tiny" and set(model.score(["hello"])[0]) == set(config["labels"])
     assert model.lexical is not None and model.lexical.digits == "round"
+    assert config["sentence_labels"] == ["spam"] == config["training"]["sentence_labels"]
+    assert model.sentence_labels == ("spam",)
 
     evaluated = civility("evaluate", "--data-dir", str(DATA_DIR), "--artifact", str(out), env=env)
     assert evaluated.returncode == 0, evaluated.stderr
@@ -227,7 +229,7 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     low, high = gap["ci95"]
     assert f"| {peer['roc_auc']:.3f} | {gap['difference']:+.3f} ({low:+.3f} to {high:+.3f}) |" in card
     assert "| source | naming an identity: n | FPR | naming none: n | FPR |" in card
-    assert "**Beside the encoder**, for `spam`" in card
+    assert "**Beside the encoder**, for `spam`" in card and "**The most suspicious sentence**, for `spam`" in card
     assert f"| one person (IND) | {by_target['IND']['n']} |" in card
 
     # One fold run alone, at its own size, is kept apart from the full table; a misspelt fold fails at once.
@@ -264,7 +266,9 @@ def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on()
     assert flipped.promotion_pairs is False and flipped.tweet_spam_targets is True
     assert train_config(flipped).linkless_tweets_as_ham is False
     assert train_config(unset).lexical_labels == ("spam",) and train_config(unset).promotion_pairs
-    assert train_config(parser().parse_args([*base, "--no-lexical"])).lexical_labels == ()
+    assert train_config(unset).sentence_labels == ("spam",)
+    without_lexical = train_config(parser().parse_args([*base, "--no-lexical"]))
+    assert without_lexical.lexical_labels == () and without_lexical.sentence_labels == ()  # nothing picks them
 
 
 def test_an_artifact_from_before_the_lexical_model_is_measured_with_its_own_recipe(tmp_path):
@@ -274,6 +278,7 @@ def test_an_artifact_from_before_the_lexical_model_is_measured_with_its_own_reci
     config = loso_config_for(tmp_path, epochs=1, cap_scale=0.3)
     assert config.lexical_labels == () and config.promotion_pairs is False and config.cap_scale == 0.3
     assert config.praise_pairs is False and config.linkless_tweets_as_ham is False  # both came with v17
+    assert config.sentence_labels == ()  # came with v18: older calibrations were fitted to whole comments
     (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": {"lexical_labels": ["spam"]}}))
     v13 = loso_config_for(tmp_path, epochs=1, cap_scale=0.3)
     assert v13.lexical_labels == ("spam",) and v13.lexical_digits == "raw"  # v13 read digits raw

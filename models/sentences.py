@@ -1,0 +1,57 @@
+"""A comment's most suspicious sentence, scored beside the whole comment for labels written in one sentence.
+
+Spam on comment pages often opens on topic and turns in its last sentence: "this song is so addicting. the hook
+is dope and catchy. I'm getting popular fast because i rap real.. thumbs up if you..." Mean-pooled over the
+whole comment, the on-topic sentences outweigh the pitch. Left out of training, YouTube's comments (v17's
+recipe, trained on SMS and the rest) scored spam ROC-AUC 0.958 by the whole comment; scored as the higher of
+the whole comment and each of its sentences, 0.971. Encoding every sentence again would halve the scoring
+speed, so only the sentence the n-gram model finds most like the label is encoded: 0.970 on the same fold.
+Pooling each sentence's tokens out of the whole comment's own forward pass, which costs nothing, reached only
+0.966: the on-topic context leaks into every token.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from models.lexical import LexicalModel
+
+# A sentence ends at . ! ? followed by a space (not after a title, an initial or "e.g."), at a line break, or
+# after ".." glued to the next word ("real..thumbs up").
+_SENTENCE_END = re.compile(
+    r"(?<!\b(?:Mr|Ms|Dr|St|Jr|Sr|vs)\.)(?<!\bMrs\.)(?<!\b[A-Za-z]\.)(?<!\b[a-z]\.[a-z]\.)(?<=[.!?])\s+"
+    r"|(?<=\.\.)(?=[^\s.])|\n+"
+)
+MIN_WORDS = 3  # shorter fragments ("Thanks.", "lol!") say too little to be judged alone
+# Longer comments are scored passage by passage already (scorer.passages): each passage is a few sentences.
+MAX_CHARS = 1000
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a comment of up to MAX_CHARS that has two or more of MIN_WORDS words; else none."""
+    if len(text) > MAX_CHARS:
+        return []
+    found = [s for s in (part.strip() for part in _SENTENCE_END.split(text)) if len(s.split()) >= MIN_WORDS]
+    return found if len(found) > 1 else []
+
+
+def most_suspicious(texts: list[str], lexical: LexicalModel, label: str) -> tuple[list[str], list[int]]:
+    """Per comment with several sentences, the one the n-gram model scores highest for `label`, and the index
+    of the comment it came from."""
+    split = [sentences(text) for text in texts]
+    flat = [s for parts in split for s in parts]
+    if not flat:
+        return [], []
+    column = lexical.logits(flat)[:, lexical.labels.index(label)]
+    picked: list[str] = []
+    owners: list[int] = []
+    start = 0
+    for index, parts in enumerate(split):
+        if parts:
+            best = start + int(np.argmax(column[start : start + len(parts)]))
+            picked.append(flat[best])
+            owners.append(index)
+            start += len(parts)
+    return picked, owners
