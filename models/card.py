@@ -357,15 +357,19 @@ def write_card(artifact_dir: Path) -> str:
                 *loso_rows(loso["folds"]),
             ]
             lines += ["", *loso_summary(loso["folds"])]
-        # The artifact's own recipe first: runs kept from an earlier artifact's recipe are context, not its measure.
+        # The artifact's own recipe first, in full before cheapened: runs kept from an earlier artifact's recipe are
+        # context, not its measure.
+        shipped = config.get("training", {})
         runs = [
-            (bool(recipe_differences(run["training"], config.get("training"))), run)
+            (
+                bool(recipe_differences(run["training"], config.get("training"))),
+                (run["training"].get("epochs"), run["training"].get("cap_scale"))
+                != (shipped.get("epochs"), shipped.get("cap_scale")),
+                run,
+            )
             for run in evaluation.get(SELECTED_FOLDS, [])
         ]
-        shipped = config.get("training", {})
-        for earlier, run in sorted(runs, key=lambda pair: pair[0]):
-            size = (run["training"].get("epochs"), run["training"].get("cap_scale"))
-            cheapened = size != (shipped.get("epochs"), shipped.get("cap_scale"))
+        for earlier, cheapened, run in sorted(runs, key=lambda kinds: kinds[:2]):
             lines += [
                 "",
                 "## Leave one source out, selected folds"

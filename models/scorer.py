@@ -99,7 +99,7 @@ class Scorer:
     @torch.inference_mode()
     def score(self, texts: list[str], batch_size: int = 32) -> list[dict[str, float]]:
         """Label -> probability for each text; a long text scores as its worst passage, and a sentence label
-        as the higher of the comment and its most suspicious sentence (models/sentences.py)."""
+        as the higher of the comment (or passage) and its most suspicious sentence (models/sentences.py)."""
         pieces: list[str] = []
         text_of_piece: list[int] = []
         label_of_piece: list[int | None] = []  # None: the piece counts for every label
@@ -108,11 +108,13 @@ class Scorer:
                 pieces.append(piece)
                 text_of_piece.append(index)
                 label_of_piece.append(None)
+        # Each passage of a long text gets its own sentence, so a passage scores here as it would alone.
+        passages_only = list(pieces)
         for label in self.sentence_labels:
             assert self.lexical is not None  # checked in __init__
-            picked, owners = most_suspicious(texts, self.lexical, label)
+            picked, of_passage = most_suspicious(passages_only, self.lexical, label)
             pieces.extend(picked)
-            text_of_piece.extend(owners)
+            text_of_piece.extend(text_of_piece[p] for p in of_passage)
             label_of_piece.extend([self.labels.index(label)] * len(picked))
         embeddings, piece_of_window = self.encoder.embed(pieces, batch_size=batch_size)
         # A window of a long passage gets its passage's lexical log-odds: n-grams need no window.

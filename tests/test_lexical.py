@@ -202,8 +202,8 @@ def test_the_most_suspicious_sentence_is_the_one_the_n_gram_model_scores_highest
 
 def test_the_shipped_scorer_takes_spam_as_the_higher_of_the_comment_and_its_most_suspicious_sentence(scorer):
     assert scorer.sentence_labels == ("spam",)
-    pitch = "Check out my channel, I post new beats every week and subscribe!!"
-    text = "This song gives me strength, love her lyrics. The video brings them to life. " + pitch
+    pitch = "Free gift cards for the first 100 people who message me!"
+    text = "The mayor should resign over this. No excuses. " + pitch  # written before v18 was trained
     [picked], _ = most_suspicious([text], scorer.lexical, "spam")
     assert picked == pitch
     with_sentence, alone = scorer.score([text, pitch])

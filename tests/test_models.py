@@ -772,11 +772,22 @@ def test_the_card_lists_the_artifacts_own_fold_runs_before_those_kept_from_an_ea
     from models.card import write_card
     from models.paths import default_artifact_dir
 
-    for name in ("config.json", "evaluation.json"):  # the shipped artifact's: it keeps v14's runs beside its own
-        (tmp_path / name).write_text((default_artifact_dir() / name).read_text())
+    # The shipped artifact's config and evaluation, its kept runs ordered earlier recipe first and given one run of
+    # each kind: its own recipe in full and cheapened, and an earlier recipe's.
+    config = json.loads((default_artifact_dir() / CONFIG_FILE).read_text())
+    evaluation = json.loads((default_artifact_dir() / "evaluation.json").read_text())
+    fold = evaluation["leave_one_source_out_selected"][0]["folds"][0]
+    recipe = config["training"] | {"version": "loso"}
+    evaluation["leave_one_source_out_selected"] = [
+        {"training": recipe | {"sentence_labels": [], "praise_pairs": False}, "folds": [fold]},
+        {"training": recipe | {"epochs": 1, "cap_scale": 0.3}, "folds": [fold]},
+        {"training": recipe, "folds": [fold]},
+    ]
+    (tmp_path / CONFIG_FILE).write_text(json.dumps(config))
+    (tmp_path / "evaluation.json").write_text(json.dumps(evaluation))
     card = write_card(tmp_path)
     own = card.index("## Leave one source out, selected folds\n")
-    cheapened = card.index("## Leave one source out, selected folds, cheapened\n")  # v17's toxicity folds
+    cheapened = card.index("## Leave one source out, selected folds, cheapened\n")
     earlier = card.index("## Leave one source out, selected folds, an earlier recipe\n")
     assert own < cheapened < earlier
     assert "with the artifact's recipe, cheapened: 1 epoch(s), caps x0.3" in card[cheapened:earlier]
