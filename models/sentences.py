@@ -5,7 +5,7 @@ is dope and catchy. I'm getting popular fast because i rap real.. thumbs up if y
 whole comment, the on-topic sentences outweigh the pitch. Left out of training, YouTube's comments (v17's
 recipe, trained on SMS and the rest; one trained fold, rescored) scored spam ROC-AUC 0.958 by the whole comment;
 as the higher of the whole comment and each of its sentences, 0.971. Encoding every sentence again would
-halve the scoring speed, so only the sentence the n-gram model finds most like the label is encoded: 0.969
+roughly double the encoder's work, so only the sentence the n-gram model finds most like the label is encoded: 0.969
 (SMS left out: 0.969 either way). Pooling each sentence's tokens out of the whole comment's own forward pass,
 which costs nothing, reached only 0.966: the on-topic context leaks into every token.
 """
