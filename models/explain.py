@@ -25,8 +25,9 @@ import random
 import re
 from typing import Any, Protocol
 
+from models.sentences import LONG_TEXT_CHARS  # longer texts are scored passage by passage, as the scorer does
+
 _WORD = re.compile(r"\S+")
-LONG_TEXT_CHARS = 1000  # as models.scorer: longer texts are scored passage by passage
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 MAX_UNITS = 64
 MIN_SHARE = 0.02

@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 from models.encoder import Encoder
 from models.lexical import LEXICAL_FILE, LexicalModel, blend, recorded_digits
 from models.paths import ARTIFACTS_DIR, DEFAULT_VERSION
-from models.sentences import most_suspicious
+from models.sentences import LONG_TEXT_CHARS, most_suspicious
 
 HEADS_FILE = "heads.safetensors"
 LAYERS_FILE = "encoder_top_layers.safetensors"
@@ -131,7 +131,6 @@ class Scorer:
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-LONG_TEXT_CHARS = 1000
 PASSAGE_WORDS = 25
 
 

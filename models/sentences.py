@@ -25,13 +25,14 @@ _SENTENCE_END = re.compile(
     r"|(?<=\.\.)(?=[^\s.])|\n+"
 )
 MIN_WORDS = 3  # shorter fragments ("Thanks.", "lol!") say too little to be judged alone
-# Longer comments are scored passage by passage already (scorer.passages): each passage is a few sentences.
-MAX_CHARS = 1000
+# Longer comments are scored passage by passage (scorer.passages), each passage a few sentences; defined here,
+# where the scorer and the explainer take it from, since this module cannot import the scorer.
+LONG_TEXT_CHARS = 1000
 
 
 def sentences(text: str) -> list[str]:
-    """The sentences of a comment of up to MAX_CHARS that has two or more of MIN_WORDS words; else none."""
-    if len(text) > MAX_CHARS:
+    """The sentences of a comment of up to LONG_TEXT_CHARS that has two or more of MIN_WORDS words; else none."""
+    if len(text) > LONG_TEXT_CHARS:
         return []
     found = [s for s in (part.strip() for part in _SENTENCE_END.split(text)) if len(s.split()) >= MIN_WORDS]
     return found if len(found) > 1 else []

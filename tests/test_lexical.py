@@ -22,7 +22,7 @@ from models.lexical import (
     recorded_digits,
 )
 from models.scorer import Scorer, passages
-from models.sentences import MAX_CHARS, most_suspicious, sentences
+from models.sentences import LONG_TEXT_CHARS, most_suspicious, sentences
 
 SPAM = [
     "Check out my channel and subscribe!",
@@ -183,8 +183,8 @@ def test_a_comment_splits_into_sentences_of_three_words_or_more_and_titles_do_no
         "Mr. Smith read it, e.g. the second part.",
     ]
     assert sentences("Great read! Thanks.\nVisit my page for more") == []  # one sentence of three words: the whole
-    assert sentences("One long sentence about the council budget. " * 30) == []  # over MAX_CHARS: passages do it
-    assert len("One long sentence about the council budget. " * 30) > MAX_CHARS
+    assert sentences("One long sentence about the council budget. " * 30) == []  # over LONG_TEXT_CHARS: passages do it
+    assert len("One long sentence about the council budget. " * 30) > LONG_TEXT_CHARS
 
 
 def test_the_most_suspicious_sentence_is_the_one_the_n_gram_model_scores_highest_per_comment():
