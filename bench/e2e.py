@@ -29,8 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from redis import Redis
-from scoring import corpus  # bench/ is the script's directory, so its sibling imports as a module
 from sqlalchemy import select
+from workload import corpus  # bench/ is the script's directory, so its sibling imports as a module
 
 from service.config import normalize_database_url
 from service.db import Database
