@@ -1,7 +1,7 @@
 """Comments/s of the first version (its own code and artifact, from git) against today's, in the same run.
 
 The model issue's speed bar is "no lower than the first version's". This machine's speed varies from day to
-day by up to 3x (README, Benchmarks), so the bar only means something measured in one run on one workload:
+day by more than 3x (README, Benchmarks), so the bar only means something measured in one run on one workload:
 the first version is checked out into a temporary git worktree, and each scorer is timed in a process of its
 own with its tree first on the import path, on `bench/workload.py`'s corpus, in alternating rounds (medians
 printed). Today's scorer runs in its default precision and in fp32, the only one the first version had.
