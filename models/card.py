@@ -124,9 +124,14 @@ FOLD_SIZE_SETTINGS = {"epochs", "cap_scale", "version", "extra_labels"}
 
 
 # Recipe switches added since v17, as every recipe before them had them: off (v17: the first two; v18: sentence
-# labels, stored as a JSON list). A recipe that predates them is replayed (evaluate.loso_config_for) and compared
-# (here) with them off, not as "None".
-LATER_SWITCHES: dict[str, Any] = {"linkless_tweets_as_ham": False, "praise_pairs": False, "sentence_labels": []}
+# labels, stored as a JSON list; v19: counterfactual pairing, a weight). A recipe that predates them is replayed
+# (evaluate.loso_config_for) and compared (here) with them off, not as "None".
+LATER_SWITCHES: dict[str, Any] = {
+    "linkless_tweets_as_ham": False,
+    "praise_pairs": False,
+    "sentence_labels": [],
+    "counterfactual_pairing": 0.0,
+}
 
 
 def _with_digit_reading(training: dict[str, Any]) -> dict[str, Any]:
@@ -329,6 +334,22 @@ def write_card(artifact_dir: Path) -> str:
                 f"| {_f(aucs['subgroup_auc'])} | {_f(aucs['bpsn_auc'])} | {_f(aucs['bnsp_auc'])} |"
                 f" {_f(aucs['background_auc'])} |",
             ]
+        if counterfactual := fixed.get("identity_counterfactual"):
+            lines += [
+                "",
+                "Each clean comment naming an identity against itself with every identity replaced by a neutral word",
+                '("a gay man" -> "a local man", `models/evaluate.counterfactual_probe`): what the names alone add.',
+                "",
+                "| rows | n | FPR as written | FPR naming none | mean raise (log-odds) | share raised |",
+                "|---|---|---|---|---|---|",
+            ]
+            titles = {"test_split": "test split", "unseen_sources": "sources never seen in training"}
+            for name, probe in counterfactual.items():
+                if probe.get("n"):
+                    cells = [titles.get(name, name), probe["n"]]
+                    cells += [probe["false_positive_rate_named"], probe["false_positive_rate_neutral"]]
+                    cells += [probe["mean_log_odds_raise"], probe["share_raised"]]
+                    lines.append("| " + " | ".join(_f(c) for c in cells) + " |")
         if by_target := fixed.get("identity_attack_by_target"):
             lines += [
                 "",

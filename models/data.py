@@ -152,6 +152,34 @@ IDENTITY_TERMS = (
     "elderly", "young", "female", "male",
 )  # fmt: skip
 IDENTITY_PATTERN = re.compile(r"\b(" + "|".join(re.escape(t.lower()) for t in IDENTITY_TERMS) + r")s?\b", re.I)
+# Counterfactuals name no identity in the same grammatical slot: "a gay man" -> "a local man", "Muslims are" ->
+# "Residents are". Words chosen to carry no group and no sentiment.
+NEUTRAL_SINGULAR = ("local", "rural", "suburban", "tall")
+NEUTRAL_PLURAL = ("locals", "residents", "neighbours", "commuters")
+
+
+def without_identity(text: str, rng: random.Random) -> str:
+    """`text` with every listed identity term replaced by a neutral word (the counterfactual that
+    TrainConfig.counterfactual_pairing pairs a clean comment with)."""
+
+    def neutral(match: re.Match[str]) -> str:
+        plural = len(match.group(0)) > len(match.group(1))
+        return rng.choice(NEUTRAL_PLURAL if plural else NEUTRAL_SINGULAR)
+
+    return IDENTITY_PATTERN.sub(neutral, text)
+
+
+def counterfactuals(rows: list[Row], seed: int) -> dict[int, str]:
+    """Index -> counterfactual text for each comment that names an identity and attacks nobody: no toxicity,
+    no identity attack (a clean comment's label does not depend on which group it names, or whether it names one)."""
+    rng = random.Random(f"{seed}:counterfactuals")
+    out: dict[int, str] = {}
+    for index, row in enumerate(rows):
+        if row.label("toxicity") == 0 and not row.label("identity_attack") and IDENTITY_PATTERN.search(row.text):
+            out[index] = without_identity(row.text, rng)
+    return out
+
+
 IDENTITY_TEMPLATES = (
     "I am {a} {t} person and I enjoyed reading this article.",
     "As {a} {t} reader, I think the council made the right call.",

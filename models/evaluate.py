@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -98,6 +99,38 @@ def identity_probe(rows: list[data.Row], probs: np.ndarray, threshold: float) ->
     }
 
 
+def counterfactual_probe(scorer: Any, rows: list[data.Row], toxicity: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Clean comments that name an identity, scored again with each identity replaced by a neutral word
+    (data.without_identity): what naming the identity itself adds to `toxicity`.
+
+    The false-positive rates above compare different comments, which may differ in topic as well as in the
+    names; here each comment is compared with itself, so the difference is the names' alone."""
+    naming = [
+        i
+        for i, r in enumerate(rows)
+        if r.label("toxicity") == 0 and not r.source.endswith("_templates") and IDENTITY_PATTERN.search(r.text)
+    ]
+    if not naming:
+        return {"n": 0}
+    rng = random.Random("counterfactual_probe")
+    twins = np.array([s["toxicity"] for s in scorer.score([data.without_identity(rows[i].text, rng) for i in naming])])
+    named = toxicity[naming]
+
+    def log_odds(p: np.ndarray) -> np.ndarray:
+        clipped = np.clip(p, 1e-6, 1 - 1e-6)
+        return np.log(clipped / (1 - clipped))  # type: ignore[no-any-return]
+
+    raise_ = log_odds(named) - log_odds(twins)
+    return {
+        "threshold": threshold,
+        "n": len(naming),
+        "false_positive_rate_named": _r(float((named >= threshold).mean())),
+        "false_positive_rate_neutral": _r(float((twins >= threshold).mean())),
+        "mean_log_odds_raise": _r(float(raise_.mean())),
+        "share_raised": _r(float((raise_ > 0).mean())),
+    }
+
+
 def bias_aucs(rows: list[data.Row], toxicity: np.ndarray) -> dict[str, float | None]:
     """Borkan et al. 2019's threshold-free bias measures, with "names any listed identity" as the subgroup.
 
@@ -146,6 +179,9 @@ def fixed_split(artifact_dir: Path, data_dir: Path) -> dict[str, Any]:
         report[name] = {"model": measure(subset, probs, thresholds), PEER: peer_table(subset, peer, probs[:, toxicity])}
         if name == "test_split":
             report["identity"] = identity_probe(subset, probs, thresholds["toxicity"])
+        report.setdefault("identity_counterfactual", {})[name] = counterfactual_probe(
+            scorer, subset, probs[:, toxicity], thresholds["toxicity"]
+        )
     if by_target := identity_attack_by_target(scorer, data_dir):
         report["identity_attack_by_target"] = by_target
     return report

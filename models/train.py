@@ -21,6 +21,9 @@ from models.scorer import CONFIG_FILE, HEADS_FILE, LAYERS_FILE
 from models.sentences import most_suspicious
 
 TRAINED_LABELS = ("toxicity", "identity_attack", "profanity", "spam")
+# Counterfactual pairing (off in the shipped recipe) ties only toxicity: whether a comment attacks a group
+# (identity_attack) depends on naming one.
+PAIRED_LABEL = TRAINED_LABELS.index("toxicity")
 TARGET_PRECISION = 0.8
 
 
@@ -49,6 +52,19 @@ class TrainConfig:
     # in the shipped recipe: over two training seeds it cut the false-positive rate on clean comments naming an
     # identity from 0.133 to 0.097, but cost 0.02 of ROC-AUC on Wikipedia talk and on toxic comments naming one.
     balance_identity: bool = False
+    # Counterfactual logit pairing (Garg et al. 2019), the weight of a term added to the loss: for each clean
+    # training comment naming an identity, the absolute difference between its toxicity log-odds and those of
+    # the same comment with every identity replaced by a neutral word (data.counterfactuals), both without
+    # dropout. Off in the shipped recipe. It did what it is for: at 0.3, on v18's fixed test split, the names'
+    # own raise of clean comments' toxicity (evaluate.counterfactual_probe) fell from 0.124 to 0.012 log-odds
+    # (OLID, never trained on: 0.406 to 0.009), and the false-positive rate on clean comments naming an identity
+    # from 0.095 to 0.044 (overall 0.059 to 0.055). But the encoder learned to read past the names wherever they
+    # stand: toxic test comments naming an identity flagged fell from 0.768 to 0.549 ("If you touch one white
+    # child we will make your life a living hell." 0.87 to 0.45; identity_attack dropped with it, 0.78 to 0.02
+    # on "If it's white trash, I totally agree."), toxicity ROC-AUC on the identity subset 0.954 to 0.930. Seven
+    # fewer false positives of 137 for eighteen more misses of 82 is the wrong trade for a comment section.
+    # Tied on every head at 1.0, under dropout, it cost more (identity_attack ROC-AUC 0.953 to 0.912).
+    counterfactual_pairing: float = 0.0
     # Self-promotion built from an opener, an introduction and an ask, beside the same parts with an opinion as
     # honest comments (data.promotion_rows), and no spam target on the tweets, which nobody judged for spam and
     # of which one in eight has a link (marked not-spam, they taught that a link is no sign of spam). Comment
@@ -149,6 +165,7 @@ def fit(net: ModerationNet, rows: list[data.Row], config: TrainConfig, log: bool
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=[config.encoder_lr, config.head_lr], total_steps=steps, pct_start=0.1
     )
+    pairs = data.counterfactuals(rows, config.seed) if config.counterfactual_pairing else {}
     net.train()
     started, step = time.monotonic(), 0
     for epoch in range(config.epochs):
@@ -157,6 +174,15 @@ def fit(net: ModerationNet, rows: list[data.Row], config: TrainConfig, log: bool
             logits = net(batch)
             loss_each = torch.nn.functional.binary_cross_entropy_with_logits(logits, y[batch_ids], reduction="none")
             loss = (loss_each * mask[batch_ids]).sum() / mask[batch_ids].sum().clamp(min=1.0)
+            if paired := [i for i in batch_ids if i in pairs]:
+                texts = [rows[i].text for i in paired] + [pairs[i] for i in paired]
+                # Without dropout: under two dropout masks the gap would be noise as much as the names' effect,
+                # and tying it would regularise every paired comment, not only teach that names are no insult.
+                net.eval()
+                both = net(tokenize(net.encoder, texts, config.max_length))[:, PAIRED_LABEL]
+                net.train()
+                gap = both[: len(paired)] - both[len(paired) :]
+                loss = loss + config.counterfactual_pairing * gap.abs().mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

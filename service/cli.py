@@ -145,7 +145,13 @@ def train_config(args: argparse.Namespace) -> Any:
     # Switches left unset keep TrainConfig's own defaults, the shipped recipe's, so they are written once.
     switches = {
         name: getattr(args, name)
-        for name in ("promotion_pairs", "praise_pairs", "tweet_spam_targets", "linkless_tweets_as_ham")
+        for name in (
+            "promotion_pairs",
+            "praise_pairs",
+            "tweet_spam_targets",
+            "linkless_tweets_as_ham",
+            "counterfactual_pairing",
+        )
     }
     config = TrainConfig(
         version=args.version or Path(args.out).name,
@@ -359,6 +365,13 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="give back clean comments naming an identity that the caps dropped: fewer false positives on them,"
         " a little lower ROC-AUC on toxic ones (README, Model, has the figures)",
+    )
+    train.add_argument(
+        "--counterfactual-pairing",
+        type=float,
+        metavar="WEIGHT",
+        help="weight of the loss tying a clean comment that names an identity to the same comment naming none"
+        " (TrainConfig.counterfactual_pairing; 0 turns it off, the recipe up to v18)",
     )
     train.set_defaults(func=cmd_train)
 

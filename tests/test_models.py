@@ -185,10 +185,12 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
         "A fair and careful article,0,toxicity,approved,c2,1,2026-11-26T00:00:00,moderators\n"
     )
     args = ["--out", str(out), "--cap-scale", "0.01", "--epochs", "1", "--labels", str(labels), "--balance-identity"]
+    args += ["--counterfactual-pairing", "0.3"]  # off in the shipped recipe; here the term must train end to end
     trained = civility("train", "--data-dir", str(DATA_DIR), *args, env=env)
     assert trained.returncode == 0, trained.stderr
     config = json.loads((out / CONFIG_FILE).read_text())
     assert config["version"] == "tiny" and config["training_files"] and config["training"]["balance_identity"]
+    assert config["training"]["counterfactual_pairing"] == 0.3
     assert config["training"]["promotion_pairs"] and not config["training"]["tweet_spam_targets"]  # the shipped recipe
     assert "olid_offenseval2019_tweets.csv" not in config["training_files"]  # no licence: never shipped
     assert "labels.csv" in config["training_files"]
@@ -267,6 +269,8 @@ def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on()
     assert train_config(flipped).linkless_tweets_as_ham is False
     assert train_config(unset).lexical_labels == ("spam",) and train_config(unset).promotion_pairs
     assert train_config(unset).sentence_labels == ("spam",)
+    assert train_config(unset).counterfactual_pairing == 0  # off in the shipped recipe
+    assert train_config(parser().parse_args([*base, "--counterfactual-pairing", "0.3"])).counterfactual_pairing == 0.3
     without_lexical = train_config(parser().parse_args([*base, "--no-lexical"]))
     assert without_lexical.lexical_labels == () and without_lexical.sentence_labels == ()  # nothing picks them
 
@@ -740,6 +744,81 @@ def test_the_caps_give_back_clean_comments_naming_an_identity_until_naming_one_i
     assert len(added) == 13 and sum(r.label("toxicity") for r in naming) / len(naming) <= overall
     # A source where naming an identity is already no more toxic than the rest gets nothing back.
     assert balance_identity_mentions(clean_naming, clean_naming[:5] + toxic[5:] + clean, random.Random(1)) == []
+
+
+def test_only_clean_comments_naming_an_identity_get_a_counterfactual_naming_none():
+    from models.data import IDENTITY_PATTERN, NEUTRAL_PLURAL, NEUTRAL_SINGULAR, Row, counterfactuals
+
+    rows = [
+        Row("As a gay man and a Muslim I liked this piece.", "civil", {"toxicity": 0.0}),
+        Row("Immigrants built this town.", "civil", {"toxicity": 0.2}),  # soft target under one half: clean
+        Row("Muslims are a disease.", "identity_templates", {"toxicity": 1.0, "identity_attack": 1.0}),
+        Row("Asians should go back home.", "identity_templates", {"toxicity": 0.4, "identity_attack": 1.0}),
+        Row("You are an idiot, gay or not.", "civil", {"toxicity": 0.9}),
+        Row("Thanks for the update on the park.", "civil", {"toxicity": 0.0}),
+        Row("Subscribe to my channel, white boy!", "youtube", {"spam": 1.0}),  # says nothing about toxicity
+    ]
+    pairs = counterfactuals(rows, seed=13)
+    assert set(pairs) == {0, 1}
+    assert pairs == counterfactuals(rows, seed=13)  # the same twins in every run of a recipe
+    assert not any(IDENTITY_PATTERN.search(text) for text in pairs.values())
+    first = re.fullmatch(r"As a (\w+) man and a (\w+) I liked this piece\.", pairs[0])
+    assert first and {first[1], first[2]} <= set(NEUTRAL_SINGULAR)  # one word for one, in the same place
+    plural = re.fullmatch(r"(\w+) built this town\.", pairs[1])
+    assert plural and plural[1] in NEUTRAL_PLURAL
+
+
+def test_counterfactual_pairing_narrows_the_gap_between_naming_an_identity_and_naming_none():
+    from models.data import Row, counterfactuals
+    from models.encoder import Encoder
+    from models.train import ModerationNet, TrainConfig, fit, freeze_lower_layers, logits_of
+
+    # Every toxic comment names a group, so the plain loss learns the group's name as a sign of toxicity.
+    groups = ("Muslim", "gay", "Black", "Jewish", "Mexican", "Asian", "disabled", "transgender")
+    toxic = [f"{g} people like you are filthy vermin, {i}" for i in range(3) for g in groups]
+    clean = [f"My {g} neighbour fixed the fence on day {i}." for i in range(3) for g in groups]
+    rows = [Row(t, "s", {"toxicity": 1.0}) for t in toxic] + [Row(t, "s", {"toxicity": 0.0}) for t in clean]
+    pairs = counterfactuals(rows, seed=13)
+    assert len(pairs) == len(clean)
+
+    def gap(weight: float) -> float:
+        import torch
+
+        torch.manual_seed(13)
+        net = ModerationNet(Encoder(max_length=32), 4)
+        freeze_lower_layers(net, 2)
+        config = TrainConfig("t", epochs=3, batch_size=16, max_length=32, counterfactual_pairing=weight)
+        fit(net, rows, config, log=False)
+        named = logits_of(net, [rows[i].text for i in pairs], 32)
+        unnamed = logits_of(net, list(pairs.values()), 32)
+        return float(np.abs(named[:, 0] - unnamed[:, 0]).mean())  # toxicity, the only label these rows teach
+
+    assert gap(10.0) < 0.5 * gap(0.0)
+
+
+def test_the_counterfactual_probe_compares_each_clean_comment_naming_an_identity_with_itself_naming_none():
+    from models.data import IDENTITY_PATTERN, Row
+    from models.evaluate import counterfactual_probe
+
+    class NamesRaiseTheScore:  # a model whose only bias is the names: 0.8 with one, 0.1 without
+        def score(self, texts: list[str]) -> list[dict[str, float]]:
+            return [{"toxicity": 0.8 if IDENTITY_PATTERN.search(t) else 0.1} for t in texts]
+
+    rows = [
+        Row("My Muslim neighbour fixed the fence.", "s", {"toxicity": 0.0}),
+        Row("Gay couples can marry here since 2014.", "s", {"toxicity": 0.0}),
+        Row("Asian food is the best in town.", "s", {"toxicity": 0.0}),
+        Row("Thanks for the update.", "s", {"toxicity": 0.0}),  # names nobody
+        Row("Muslims are a disease.", "s", {"toxicity": 1.0}),  # not clean
+        Row("I am a gay man.", "identity_templates", {"toxicity": 0.0}),  # hand-written: never measured
+    ]
+    as_written = np.array([0.8, 0.3, 0.9, 0.1, 0.95, 0.8])  # what the model gave the rows themselves
+    probe = counterfactual_probe(NamesRaiseTheScore(), rows, as_written, threshold=0.5)
+    assert probe["n"] == 3 and probe["false_positive_rate_named"] == round(2 / 3, 4)
+    assert probe["false_positive_rate_neutral"] == 0.0 and probe["share_raised"] == 1.0
+    expected = np.mean([np.log(p / (1 - p)) - np.log(0.1 / 0.9) for p in (0.8, 0.3, 0.9)])
+    assert probe["mean_log_odds_raise"] == pytest.approx(expected, abs=1e-4)
+    assert counterfactual_probe(NamesRaiseTheScore(), rows[3:4], as_written[3:4], 0.5) == {"n": 0}
 
 
 def test_a_fold_run_kept_from_an_earlier_recipe_is_labelled_as_not_this_artifacts():
