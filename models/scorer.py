@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 from models.encoder import Encoder
 from models.lexical import LEXICAL_FILE, LexicalModel, blend, recorded_digits
 from models.paths import ARTIFACTS_DIR, DEFAULT_VERSION
-from models.sentences import LONG_TEXT_CHARS, most_suspicious
+from models.sentences import LONG_TEXT_CHARS, highest_of_each, sentences
 
 HEADS_FILE = "heads.safetensors"
 LAYERS_FILE = "encoder_top_layers.safetensors"
@@ -110,15 +110,23 @@ class Scorer:
                 label_of_piece.append(None)
         # Each passage of a long text gets its own sentence, so a passage scores here as it would alone.
         passages_only = list(pieces)
+        split = [sentences(piece) for piece in passages_only] if self.sentence_labels else []
+        flat = [sentence for parts in split for sentence in parts]
+        # One n-gram pass over the passages and all their sentences: it picks each label's sentence and scores
+        # the picked ones too (at batch 1, two passes cost more in per-call overhead than in n-grams).
+        lexical_all = self.lexical.logits(passages_only + flat) if self.lexical is not None else None
+        lexical_row = list(range(len(passages_only)))  # row of lexical_all for each piece
         for label in self.sentence_labels:
-            assert self.lexical is not None  # checked in __init__
-            picked, of_passage = most_suspicious(passages_only, self.lexical, label)
-            pieces.extend(picked)
-            text_of_piece.extend(text_of_piece[p] for p in of_passage)
-            label_of_piece.extend([self.labels.index(label)] * len(picked))
+            assert self.lexical is not None and lexical_all is not None  # checked in __init__
+            column = lexical_all[len(passages_only) :, self.lexical.labels.index(label)]
+            for best, passage in highest_of_each(split, column):
+                pieces.append(flat[best])
+                text_of_piece.append(text_of_piece[passage])
+                label_of_piece.append(self.labels.index(label))
+                lexical_row.append(len(passages_only) + best)
         embeddings, piece_of_window = self.encoder.embed(pieces, batch_size=batch_size)
         # A window of a long passage gets its passage's lexical log-odds: n-grams need no window.
-        lexical = self.lexical.logits(pieces)[piece_of_window] if self.lexical is not None else None
+        lexical = lexical_all[lexical_row][piece_of_window] if lexical_all is not None else None
         window_probs = self.probabilities(embeddings, lexical)
         worst = torch.zeros(len(texts), len(self.labels))
         for window, piece_index in enumerate(piece_of_window):
@@ -162,8 +170,8 @@ def passages(text: str) -> list[str]:
 def load(path: str | Path | None = None, precision: str | None = None) -> Any:
     """Load a scorer: our artifact directory (default: the shipped one) or a Hugging Face classifier's.
 
-    `precision` is auto (bf16 where the CPU has it natively), fp32 or bf16; unset, CIVILITY_MODEL_PRECISION
-    decides, else auto.
+    `precision` is auto (bf16 where the CPU has it natively, else int8), fp32, bf16 or int8; unset,
+    CIVILITY_MODEL_PRECISION decides, else auto.
     """
     directory = Path(path) if path else ARTIFACTS_DIR / DEFAULT_VERSION
     if not (directory / CONFIG_FILE).is_file():

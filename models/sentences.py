@@ -53,13 +53,17 @@ def most_suspicious(texts: list[str], lexical: LexicalModel, label: str) -> tupl
     if not flat:
         return [], []
     column = lexical.logits(flat)[:, lexical.labels.index(label)]
-    picked: list[str] = []
-    owners: list[int] = []
+    picks = highest_of_each(split, column)
+    return [flat[best] for best, _ in picks], [owner for _, owner in picks]
+
+
+def highest_of_each(split: list[list[str]], column: np.ndarray) -> list[tuple[int, int]]:
+    """(index into the flattened sentences, index of the comment) of each comment's highest-scoring sentence,
+    for comments with sentences; `column` scores the flattened sentences in order."""
+    picks: list[tuple[int, int]] = []
     start = 0
     for index, parts in enumerate(split):
         if parts:
-            best = start + int(np.argmax(column[start : start + len(parts)]))
-            picked.append(flat[best])
-            owners.append(index)
+            picks.append((start + int(np.argmax(column[start : start + len(parts)])), index))
             start += len(parts)
-    return picked, owners
+    return picks

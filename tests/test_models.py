@@ -373,6 +373,30 @@ def test_bf16_scores_stay_within_a_hundredth_of_fp32(scorer):
         assert max(abs(a[label] - b[label]) for label in a) < 0.01
 
 
+def test_int8_scores_stay_within_a_twentieth_of_fp32_and_decide_alike(scorer):
+    texts = [
+        "Thanks for the careful reporting.",
+        "Shut your stupid mouth, you pathetic idiot.",
+        "WIN an iPhone now! Text WIN to 80082 to claim.",
+        "As a gay man and a Muslim, I found this piece fair.",
+    ]
+    fp32 = models.load(precision="fp32")
+    int8 = models.load(precision="int8")
+    assert int8.encoder.precision == "int8"
+    for a, b in zip(fp32.score(texts), int8.score(texts), strict=True):
+        assert max(abs(a[label] - b[label]) for label in a) < 0.05
+        assert {k for k in a if a[k] >= fp32.thresholds[k]} == {k for k in b if b[k] >= fp32.thresholds[k]}
+
+
+def test_auto_precision_runs_in_int8_where_the_cpu_lacks_native_bf16(monkeypatch):
+    import models.encoder
+
+    monkeypatch.setattr(models.encoder, "cpu_has_native_bf16", lambda: False)
+    assert models.load(precision="auto").encoder.precision == "int8"
+    monkeypatch.setattr(models.encoder, "cpu_has_native_bf16", lambda: True)
+    assert models.load(precision="auto").encoder.precision == "bf16"
+
+
 def test_an_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="precision"):
         models.load(precision="int3")
