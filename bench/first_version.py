@@ -76,17 +76,12 @@ def main() -> None:
         return
 
     commit = first_commit()
-    runs: dict[str, list[dict]] = {"first": [], "today": [], "today_fp32": [], "today_int8": []}
+    runs: dict[str, list[dict]] = {"first": [], "today": [], "today_fp32": []}
     with tempfile.TemporaryDirectory() as scratch:
         tree = Path(scratch) / "first"
         git_worktree = ["git", "-C", str(REPO), "worktree"]
         subprocess.run([*git_worktree, "add", "--detach", str(tree), commit], check=True, capture_output=True)
-        scorers = (
-            ("first", tree, None),
-            ("today", REPO, None),
-            ("today_fp32", REPO, "fp32"),
-            ("today_int8", REPO, "int8"),
-        )
+        scorers = (("first", tree, None), ("today", REPO, None), ("today_fp32", REPO, "fp32"))
         try:
             for round_ in range(args.rounds):
                 for name, where, precision in scorers:

@@ -30,10 +30,6 @@ class BertBase:
         self.model.to(torch.bfloat16 if precision == "bf16" else torch.float32)
         self.tokenizer = tokenizer
         self.params = sum(p.numel() for p in self.model.parameters() if p.dim() > 1) - 30522 * 768 - 512 * 768
-        if precision == "int8":  # the same layers as our encoder's int8
-            from models.encoder import int8_layers, int8_quantizer
-
-            int8_quantizer()(self.model, int8_layers(self.model), dtype=torch.qint8, inplace=True)
 
     @torch.inference_mode()
     def padded(self, texts: list[str]) -> None:
@@ -66,7 +62,7 @@ def main() -> None:
     parser.add_argument("--comments", type=int, default=1024)
     parser.add_argument("--seconds", type=float, default=12.0, help="time per measurement")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
-    parser.add_argument("--precision", default="auto", help="auto, fp32, bf16 or int8 for our scorer")
+    parser.add_argument("--precision", default="auto", help="auto, fp32 or bf16 for our scorer")
     parser.add_argument("--artifact", help="an artifact directory to measure instead of the shipped one")
     args = parser.parse_args()
     warnings.simplefilter("ignore")

@@ -153,7 +153,7 @@ IDENTITY_TERMS = (
 )  # fmt: skip
 IDENTITY_PATTERN = re.compile(r"\b(" + "|".join(re.escape(t.lower()) for t in IDENTITY_TERMS) + r")s?\b", re.I)
 # Counterfactuals name no identity in the same grammatical slot: "a gay man" -> "a local man", "Muslims are" ->
-# "Residents are". Words chosen to carry no group and no sentiment.
+# "residents are" (the encoder is uncased). Words chosen to carry no group and no sentiment.
 NEUTRAL_SINGULAR = ("local", "rural", "suburban", "tall")
 NEUTRAL_PLURAL = ("locals", "residents", "neighbours", "commuters")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -71,28 +70,22 @@ class Encoder:
 
         On this machine bf16 scored 2.8x faster than fp32 with probabilities within 0.001 of fp32
         (bench/scoring.py; ROC-AUC measured in the model card). Without native bf16 it is slower than
-        fp32, so `auto` runs the dense layers in int8 there (`int8_layers`): fp32 at batch 1 fell below the
-        first version's speed (bench/first_version.py), and int8 kept every ROC-AUC of v18's fixed split
-        within 0.005 of bf16's (bench/precision_auc.py). Training always runs in fp32.
+        fp32, so `auto` keeps fp32 there. Training always runs in fp32.
+
+        Not int8: torch's dynamic quantization (every dense layer but the feed-forward outputs, whose GELU
+        outliers set the scale) kept v18's fixed-split ROC-AUCs within 0.005 of fp32 and scored 1.3x faster in
+        fp32's place, but it takes one activation scale over everything in a call, so a comment's score
+        depended on the comments beside it: of 320 test comments, 22 decisions differed scored alone and in
+        batches of 32 (up to 0.18 apart; bf16: none, 0.002).
         """
         if precision == "auto":
-            precision = "bf16" if cpu_has_native_bf16() else "int8" if has_int8_kernels() else "fp32"
-        if precision not in ("fp32", "bf16", "int8"):
-            raise ValueError(f"unknown precision {precision!r}: use auto, fp32, bf16 or int8")
+            precision = "bf16" if cpu_has_native_bf16() else "fp32"
+        if precision not in ("fp32", "bf16"):
+            raise ValueError(f"unknown precision {precision!r}: use auto, fp32 or bf16")
         self.model.to(torch.bfloat16 if precision == "bf16" else torch.float32)
         self.precision = precision
         # Built after the weights are final (fine-tuned layers loaded, precision set): it copies q/k/v.
         self.packed = PackedBert(self.model) if PackedBert.supports(self.model) else None
-        if precision == "int8":
-            quantize = int8_quantizer()
-            if quantize is None:
-                raise ValueError("int8 needs torch.ao.quantization, which this torch build lacks: use fp32")
-            with warnings.catch_warnings():  # its deprecation notices: int8_quantizer says why it is used
-                warnings.filterwarnings("ignore", message=".*deprecated", category=DeprecationWarning)
-                warnings.filterwarnings("ignore", message=".*deprecated", category=UserWarning)
-                quantize(self.model, int8_layers(self.model), dtype=torch.qint8, inplace=True)
-                if self.packed is not None:
-                    quantize(self.packed.qkv, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
         return precision
 
     @torch.inference_mode()
@@ -146,41 +139,6 @@ def length_buckets(sorted_lengths: list[int], batch_size: int, slack: float = 1.
     if start < len(sorted_lengths):
         buckets.append(range(start, len(sorted_lengths)))
     return buckets
-
-
-def int8_layers(model: Any) -> set[str]:
-    """The dense layers that run in int8 (dynamic quantization): all but each block's feed-forward output.
-
-    That layer's input is the GELU activation, whose few very large values set the scale of a whole
-    per-tensor int8 range and crush the rest: with it quantized too, v18's logits on its test split fell
-    by 0.17 to 0.24 on average (toxicity recall at its threshold 0.681 -> 0.616); without it the mean
-    shift is under 0.05 and most of the speed stays (bench/first_version.py)."""
-    return {
-        name
-        for name, module in model.named_modules()
-        if isinstance(module, torch.nn.Linear) and not (name.endswith(".output.dense") and ".attention." not in name)
-    }
-
-
-def int8_quantizer() -> Any:
-    """torch's dynamic quantization, or None where this torch build has no quantized engine or no longer has
-    the API. torch.ao.quantization and its quantized tensors warn that they are deprecated in favour of the
-    torchao package; the pinned torch (2.13.0) ships them and they need no other package, so the warnings
-    are silenced, and `auto` falls back to fp32 on a torch that has dropped them."""
-    if not any(engine != "none" for engine in torch.backends.quantized.supported_engines):
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        try:
-            from torch.ao.quantization import quantize_dynamic
-        except ImportError:
-            return None
-    return quantize_dynamic
-
-
-def has_int8_kernels() -> bool:
-    """True when int8 can run here: fbgemm / x86 kernels on Intel and AMD, qnnpack on ARM."""
-    return int8_quantizer() is not None
 
 
 def cpu_has_native_bf16() -> bool:

@@ -99,7 +99,7 @@ def identity_probe(rows: list[data.Row], probs: np.ndarray, threshold: float) ->
     }
 
 
-def counterfactual_probe(scorer: Any, rows: list[data.Row], toxicity: np.ndarray, threshold: float) -> dict[str, Any]:
+def counterfactual_probe(scorer: Any, rows: list[data.Row], threshold: float) -> dict[str, Any]:
     """Clean comments that name an identity, scored again with each identity replaced by a neutral word
     (data.without_identity): what naming the identity itself adds to `toxicity`.
 
@@ -113,8 +113,10 @@ def counterfactual_probe(scorer: Any, rows: list[data.Row], toxicity: np.ndarray
     if not naming:
         return {"n": 0}
     rng = random.Random("counterfactual_probe")
-    twins = np.array([s["toxicity"] for s in scorer.score([data.without_identity(rows[i].text, rng) for i in naming])])
-    named = toxicity[naming]
+    texts = [rows[i].text for i in naming] + [data.without_identity(rows[i].text, rng) for i in naming]
+    # Both sides in one call, so the comparison holds whatever the runtime does with the rest of a batch.
+    both = np.array([s["toxicity"] for s in scorer.score(texts)])
+    named, twins = both[: len(naming)], both[len(naming) :]
 
     def log_odds(p: np.ndarray) -> np.ndarray:
         clipped = np.clip(p, 1e-6, 1 - 1e-6)
@@ -180,7 +182,7 @@ def fixed_split(artifact_dir: Path, data_dir: Path) -> dict[str, Any]:
         if name == "test_split":
             report["identity"] = identity_probe(subset, probs, thresholds["toxicity"])
         report.setdefault("identity_counterfactual", {})[name] = counterfactual_probe(
-            scorer, subset, probs[:, toxicity], thresholds["toxicity"]
+            scorer, subset, thresholds["toxicity"]
         )
     if by_target := identity_attack_by_target(scorer, data_dir):
         report["identity_attack_by_target"] = by_target

@@ -30,16 +30,11 @@ class PackedBert:
         self.model = model
         self.heads = int(model.config.num_attention_heads)
         self.layers = list(model.encoder.layer)
-        # One fused query/key/value product per layer instead of three; a module, so int8 can quantize it too.
-        self.qkv = torch.nn.ModuleList()
+        # One fused query/key/value product per layer instead of three.
+        self.qkv = []
         for layer in self.layers:
             parts = (layer.attention.self.query, layer.attention.self.key, layer.attention.self.value)
-            weight = torch.cat([p.weight for p in parts])
-            fused = torch.nn.Linear(weight.shape[1], weight.shape[0], dtype=weight.dtype)
-            with torch.no_grad():
-                fused.weight.copy_(weight)
-                fused.bias.copy_(torch.cat([p.bias for p in parts]))
-            self.qkv.append(fused.requires_grad_(False))
+            self.qkv.append((torch.cat([p.weight for p in parts]), torch.cat([p.bias for p in parts])))
 
     @staticmethod
     def supports(model: Any) -> bool:
@@ -67,8 +62,8 @@ class PackedBert:
         x = emb.word_embeddings(ids) + emb.position_embeddings(positions) + emb.token_type_embeddings.weight[0]
         x = emb.LayerNorm(x)
         width = x.shape[-1]
-        for layer, fused in zip(self.layers, self.qkv, strict=True):
-            qkv = fused(x).split(lengths + [filler])
+        for layer, (weight, bias) in zip(self.layers, self.qkv, strict=True):
+            qkv = F.linear(x, weight, bias).split(lengths + [filler])
             context = torch.cat([self._attend(sequence, width) for sequence in qkv[:-1]] + [x[real:]])
             out = layer.attention.output
             x = out.LayerNorm(out.dense(context) + x)

@@ -53,17 +53,17 @@ class TrainConfig:
     # identity from 0.133 to 0.097, but cost 0.02 of ROC-AUC on Wikipedia talk and on toxic comments naming one.
     balance_identity: bool = False
     # Counterfactual logit pairing (Garg et al. 2019), the weight of a term added to the loss: for each clean
-    # training comment naming an identity, the absolute difference between its toxicity log-odds and those of
-    # the same comment with every identity replaced by a neutral word (data.counterfactuals), both without
-    # dropout. Off in the shipped recipe. It did what it is for: at 0.3, on v18's fixed test split, the names'
-    # own raise of clean comments' toxicity (evaluate.counterfactual_probe) fell from 0.124 to 0.012 log-odds
-    # (OLID, never trained on: 0.406 to 0.009), and the false-positive rate on clean comments naming an identity
-    # from 0.095 to 0.044 (overall 0.059 to 0.055). But the encoder learned to read past the names wherever they
-    # stand: toxic test comments naming an identity flagged fell from 0.768 to 0.549 ("If you touch one white
-    # child we will make your life a living hell." 0.87 to 0.45; identity_attack dropped with it, 0.78 to 0.02
-    # on "If it's white trash, I totally agree."), toxicity ROC-AUC on the identity subset 0.954 to 0.930. Seven
-    # fewer false positives of 137 for eighteen more misses of 82 is the wrong trade for a comment section.
-    # Tied on every head at 1.0, under dropout, it cost more (identity_attack ROC-AUC 0.953 to 0.912).
+    # training comment naming an identity (the hand-written ones too), the absolute difference between its
+    # toxicity log-odds and those of the same comment with every identity replaced by a neutral word
+    # (data.counterfactuals), both without dropout. Off in the shipped recipe. It did what it is for: at 0.3, on
+    # v18's fixed test split, the names' own raise of clean comments' toxicity (evaluate.counterfactual_probe)
+    # fell from 0.124 to 0.012 log-odds (OLID, never trained on: 0.406 to 0.009), and the false-positive rate on
+    # clean comments naming an identity from 0.095 to 0.044 (overall 0.059 to 0.055). But the encoder learned to
+    # read past the names wherever they stand: toxic test comments naming an identity flagged fell from 0.768 to
+    # 0.549 ("If you touch one white child we will make your life a living hell." 0.87 to 0.45; identity_attack
+    # dropped with it, 0.78 to 0.02 on "If it's white trash, I totally agree."), toxicity ROC-AUC on the identity
+    # subset 0.954 to 0.930. Seven fewer false positives of 137 for eighteen more misses of 82 is the wrong trade
+    # for a comment section. Tied on every head at 1.0, under dropout, it cost more (identity_attack 0.953 to 0.912).
     counterfactual_pairing: float = 0.0
     # Self-promotion built from an opener, an introduction and an ask, beside the same parts with an opinion as
     # honest comments (data.promotion_rows), and no spam target on the tweets, which nobody judged for spam and

@@ -138,6 +138,13 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def non_negative(value: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value} is below 0: a negative weight would reward the gap")
+    return number
+
+
 def train_config(args: argparse.Namespace) -> Any:
     """`civility train`'s arguments as a TrainConfig."""
     from models.train import TrainConfig
@@ -368,7 +375,7 @@ def parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--counterfactual-pairing",
-        type=float,
+        type=non_negative,
         metavar="WEIGHT",
         help="weight of the loss tying a clean comment that names an identity to the same comment naming none"
         " (TrainConfig.counterfactual_pairing; 0 turns it off, the recipe up to v18)",

@@ -271,6 +271,8 @@ def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on()
     assert train_config(unset).sentence_labels == ("spam",)
     assert train_config(unset).counterfactual_pairing == 0  # off in the shipped recipe
     assert train_config(parser().parse_args([*base, "--counterfactual-pairing", "0.3"])).counterfactual_pairing == 0.3
+    with pytest.raises(SystemExit):  # a negative weight would reward the gap it is meant to close
+        parser().parse_args([*base, "--counterfactual-pairing", "-1"])
     without_lexical = train_config(parser().parse_args([*base, "--no-lexical"]))
     assert without_lexical.lexical_labels == () and without_lexical.sentence_labels == ()  # nothing picks them
 
@@ -371,30 +373,6 @@ def test_bf16_scores_stay_within_a_hundredth_of_fp32(scorer):
     bf16 = models.load(precision="bf16").score(texts)
     for a, b in zip(fp32, bf16, strict=True):
         assert max(abs(a[label] - b[label]) for label in a) < 0.01
-
-
-def test_int8_scores_stay_within_a_twentieth_of_fp32_and_decide_alike(scorer):
-    texts = [
-        "Thanks for the careful reporting.",
-        "Shut your stupid mouth, you pathetic idiot.",
-        "WIN an iPhone now! Text WIN to 80082 to claim.",
-        "As a gay man and a Muslim, I found this piece fair.",
-    ]
-    fp32 = models.load(precision="fp32")
-    int8 = models.load(precision="int8")
-    assert int8.encoder.precision == "int8"
-    for a, b in zip(fp32.score(texts), int8.score(texts), strict=True):
-        assert max(abs(a[label] - b[label]) for label in a) < 0.05
-        assert {k for k in a if a[k] >= fp32.thresholds[k]} == {k for k in b if b[k] >= fp32.thresholds[k]}
-
-
-def test_auto_precision_runs_in_int8_where_the_cpu_lacks_native_bf16(monkeypatch):
-    import models.encoder
-
-    monkeypatch.setattr(models.encoder, "cpu_has_native_bf16", lambda: False)
-    assert models.load(precision="auto").encoder.precision == "int8"
-    monkeypatch.setattr(models.encoder, "cpu_has_native_bf16", lambda: True)
-    assert models.load(precision="auto").encoder.precision == "bf16"
 
 
 def test_an_unknown_precision_is_refused():
@@ -836,13 +814,11 @@ def test_the_counterfactual_probe_compares_each_clean_comment_naming_an_identity
         Row("Muslims are a disease.", "s", {"toxicity": 1.0}),  # not clean
         Row("I am a gay man.", "identity_templates", {"toxicity": 0.0}),  # hand-written: never measured
     ]
-    as_written = np.array([0.8, 0.3, 0.9, 0.1, 0.95, 0.8])  # what the model gave the rows themselves
-    probe = counterfactual_probe(NamesRaiseTheScore(), rows, as_written, threshold=0.5)
-    assert probe["n"] == 3 and probe["false_positive_rate_named"] == round(2 / 3, 4)
+    probe = counterfactual_probe(NamesRaiseTheScore(), rows, threshold=0.5)
+    assert probe["n"] == 3 and probe["false_positive_rate_named"] == 1.0
     assert probe["false_positive_rate_neutral"] == 0.0 and probe["share_raised"] == 1.0
-    expected = np.mean([np.log(p / (1 - p)) - np.log(0.1 / 0.9) for p in (0.8, 0.3, 0.9)])
-    assert probe["mean_log_odds_raise"] == pytest.approx(expected, abs=1e-4)
-    assert counterfactual_probe(NamesRaiseTheScore(), rows[3:4], as_written[3:4], 0.5) == {"n": 0}
+    assert probe["mean_log_odds_raise"] == pytest.approx(np.log(0.8 / 0.2) - np.log(0.1 / 0.9), abs=1e-4)
+    assert counterfactual_probe(NamesRaiseTheScore(), rows[3:4], 0.5) == {"n": 0}
 
 
 def test_a_fold_run_kept_from_an_earlier_recipe_is_labelled_as_not_this_artifacts():
