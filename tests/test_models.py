@@ -37,6 +37,23 @@ def test_a_long_comment_is_judged_by_its_worst_part(scorer):
     assert toxic_in_the_middle["toxicity"] > clean_long["toxicity"] + 0.3
 
 
+def test_a_pitch_closing_an_on_topic_comment_counts_as_the_sentence_training_picked(scorer):
+    from models.sentences import most_suspicious
+
+    text = (
+        "The council vote on the library budget was closer than I expected. My daughter uses that branch every"
+        " week and the staff are wonderful. Anyway if anyone needs cheap web hosting visit my site hostdeals dot net."
+    )
+    # Training calibrated on the sentence most_suspicious picks; the scorer picks in its own single n-gram pass.
+    picked, owners = most_suspicious([text], scorer.lexical, "spam")
+    assert owners == [0] and picked[0].startswith("Anyway if anyone needs cheap web hosting")
+    with_sentence = scorer.score([text])[0]["spam"]
+    assert with_sentence == pytest.approx(scorer.score([picked[0]])[0]["spam"], abs=0.005)  # judged by its pitch
+    assert with_sentence >= scorer.thresholds["spam"]
+    # Beside a short comment and a long one of many passages (each with sentences of its own), the same.
+    assert scorer.score(["Nice.", text, FILLER])[1]["spam"] == pytest.approx(with_sentence, abs=0.005)
+
+
 def test_a_long_text_without_sentence_breaks_is_still_scored_whole(scorer):
     [result] = scorer.score(["word " * 5000])
     assert set(result) == set(scorer.labels)
