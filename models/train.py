@@ -63,7 +63,9 @@ class TrainConfig:
     # 0.549 ("If you touch one white child we will make your life a living hell." 0.87 to 0.45; identity_attack
     # dropped with it, 0.78 to 0.02 on "If it's white trash, I totally agree."), toxicity ROC-AUC on the identity
     # subset 0.954 to 0.930. Seven fewer false positives of 137 for eighteen more misses of 82 is the wrong trade
-    # for a comment section. Tied on every head at 1.0, under dropout, it cost more (identity_attack 0.953 to 0.912).
+    # for a comment section. At 0.1: raise 0.036 on both, FPR naming one 0.073 (overall 0.066, at a lower
+    # threshold), toxic comments naming one flagged 0.622, identity subset 0.937: the same trade, smaller. Tied on
+    # every head at 1.0, under dropout, it cost more (identity_attack 0.953 to 0.912).
     counterfactual_pairing: float = 0.0
     # Self-promotion built from an opener, an introduction and an ask, beside the same parts with an opinion as
     # honest comments (data.promotion_rows), and no spam target on the tweets, which nobody judged for spam and
