@@ -124,8 +124,8 @@ FOLD_SIZE_SETTINGS = {"epochs", "cap_scale", "version", "extra_labels"}
 
 
 # Recipe switches added since v17, as every recipe before them had them: off (v17: the first two; v18: sentence
-# labels, stored as a JSON list; v19: counterfactual pairing, a weight). A recipe that predates them is replayed
-# (evaluate.loso_config_for) and compared (here) with them off, not as "None".
+# labels, stored as a JSON list; after v18: counterfactual pairing, a weight, 0 in every shipped recipe). A recipe
+# that predates them is replayed (evaluate.loso_config_for) and compared (here) with them off, not as "None".
 LATER_SWITCHES: dict[str, Any] = {
     "linkless_tweets_as_ham": False,
     "praise_pairs": False,

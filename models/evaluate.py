@@ -60,10 +60,15 @@ def peer_table(
     return table
 
 
+def clean_real_rows(rows: list[data.Row]) -> list[int]:
+    """Indices of the non-toxic rows from real sources (hand-written rows are never measured)."""
+    return [i for i, r in enumerate(rows) if r.label("toxicity") == 0 and not r.source.endswith("_templates")]
+
+
 def identity_probe(rows: list[data.Row], probs: np.ndarray, threshold: float) -> dict[str, Any]:
     """False-positive rate on non-toxic comments that name an identity, next to all non-toxic ones."""
     j = TRAINED_LABELS.index("toxicity")
-    clean = [i for i, r in enumerate(rows) if r.label("toxicity") == 0 and not r.source.endswith("_templates")]
+    clean = clean_real_rows(rows)
     naming = [i for i in clean if IDENTITY_PATTERN.search(rows[i].text)]
     # The identity subset against itself: the overall rate mixes sources with different base rates (Civil
     # Comments' borderline posts, which most of its raters called toxic, count as non-toxic there).
@@ -105,11 +110,7 @@ def counterfactual_probe(scorer: Any, rows: list[data.Row], threshold: float) ->
 
     The false-positive rates above compare different comments, which may differ in topic as well as in the
     names; here each comment is compared with itself, so the difference is the names' alone."""
-    naming = [
-        i
-        for i, r in enumerate(rows)
-        if r.label("toxicity") == 0 and not r.source.endswith("_templates") and IDENTITY_PATTERN.search(r.text)
-    ]
+    naming = [i for i in clean_real_rows(rows) if IDENTITY_PATTERN.search(rows[i].text)]  # identity_probe's rows
     if not naming:
         return {"n": 0}
     rng = random.Random("counterfactual_probe")
