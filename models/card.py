@@ -113,6 +113,14 @@ def loso_summary(folds: list[dict[str, Any]]) -> list[str]:
                 f"with no labelled hate speech in training, only the hand-written attacks: "
                 f"{fold['identity_attack_roc_auc']:.3f}."
             )
+    for fold in folds:
+        if (identity := fold.get("identity")) and identity["naming_identity"]["n"]:
+            naming, none = identity["naming_identity"], identity["naming_none"]
+            lines.append(
+                f"False positives on held-out {fold['held_out']}'s clean comments at the fold's threshold: naming an"
+                f" identity {naming['flagged']} of {naming['n']} ({_f(naming['false_positive_rate'])}), naming none"
+                f" {none['flagged']} of {none['n']} ({_f(none['false_positive_rate'])})."
+            )
     if len(toxicity) > len(both):
         mean_all = sum(toxicity.values()) / len(toxicity)
         lines.append(f"With Civil Comments (positives only; borderline posts as negatives): {mean_all:.3f}.")
@@ -124,13 +132,15 @@ FOLD_SIZE_SETTINGS = {"epochs", "cap_scale", "version", "extra_labels"}
 
 
 # Recipe switches added since v17, as every recipe before them had them: off (v17: the first two; v18: sentence
-# labels, stored as a JSON list; after v18: counterfactual pairing, a weight, 0 in every shipped recipe). A recipe
-# that predates them is replayed (evaluate.loso_config_for) and compared (here) with them off, not as "None".
+# labels, stored as a JSON list; after v18: counterfactual pairing, a weight, 0 in every shipped recipe, and sentence
+# rows). A recipe that predates them is replayed (evaluate.loso_config_for) and compared (here) with them off, not
+# as "None".
 LATER_SWITCHES: dict[str, Any] = {
     "linkless_tweets_as_ham": False,
     "praise_pairs": False,
     "sentence_labels": [],
     "counterfactual_pairing": 0.0,
+    "sentence_rows": False,
 }
 
 

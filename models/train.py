@@ -100,6 +100,10 @@ class TrainConfig:
     # (models/sentences.py says why; only labels the lexical model scores). Training is unchanged: the
     # calibration and thresholds are fitted to scores taken that way.
     sentence_labels: tuple[str, ...] = ("spam",)
+    # Train on what the scorer scores: for each training comment with a target for a sentence label and two or more
+    # sentences, its most suspicious sentence alone (picked by the n-gram model, as at scoring time) with the
+    # comment's target for that label only. Without them, the sentence is a text the encoder never saw alone.
+    sentence_rows: bool = False
     extra_labels: str | None = None  # a `civility export-labels` CSV: moderators' decisions
 
 
@@ -345,14 +349,21 @@ def build(config: TrainConfig, train_rows: list[data.Row], valid_rows: list[data
     net = ModerationNet(encoder, len(TRAINED_LABELS))
     freeze_lower_layers(net, config.trainable_layers)
     formatted = data.with_platform_formatting(train_rows, config.platform_formatting, config.seed)
-    fit(net, formatted, config, log)
+    labels = tuple(config.lexical_labels)
+    lexical = None
+    if labels:  # fitted first (it does not depend on the encoder): sentence rows are picked by it
+        targets = {
+            label: np.array([r.targets.get(label, np.nan) for r in formatted], dtype=np.float64) for label in labels
+        }
+        lexical = LexicalModel.fit([r.text for r in formatted], targets, config.lexical_digits)
+    sentences_alone = sentence_rows(formatted, lexical, config.sentence_labels) if config.sentence_rows else []
+    if log and sentences_alone:
+        print(f"{len(sentences_alone)} sentence rows", flush=True)
+    fit(net, formatted + sentences_alone, config, log)
     valid_texts = [r.text for r in valid_rows]
     valid_logits = logits_of(net, valid_texts, config.max_length)
-    if not config.lexical_labels:
+    if lexical is None:
         return Trained(net, calibrate(valid_logits, valid_rows))
-    labels = tuple(config.lexical_labels)
-    targets = {label: np.array([r.targets.get(label, np.nan) for r in formatted], dtype=np.float64) for label in labels}
-    lexical = LexicalModel.fit([r.text for r in formatted], targets, config.lexical_digits)
     lexical_valid = lexical.logits(valid_texts)
     parts = {
         label: {
@@ -364,6 +375,20 @@ def build(config: TrainConfig, train_rows: list[data.Row], valid_rows: list[data
     trained = Trained(net, {}, lexical, parts, tuple(config.sentence_labels))
     trained.calibration = calibrate(trained.with_sentences(valid_logits, valid_texts, config.max_length), valid_rows)
     return trained
+
+
+def sentence_rows(rows: list[data.Row], lexical: LexicalModel | None, labels: tuple[str, ...]) -> list[data.Row]:
+    """Per sentence label, each row's most suspicious sentence with the row's target for that label alone."""
+    out: list[data.Row] = []
+    for label in labels:
+        if lexical is None:
+            raise ValueError(f"sentence label {label!r} needs the lexical model to pick its sentence")
+        targeted = [r for r in rows if label in r.targets]
+        picked, owners = most_suspicious([r.text for r in targeted], lexical, label)
+        for text, owner in zip(picked, owners, strict=True):
+            row = targeted[owner]
+            out.append(data.Row(text, row.source, {label: row.targets[label]}, row.group, row.stratum))
+    return out
 
 
 def save(net: ModerationNet, out_dir: Path, config: dict[str, Any], trainable_layers: int) -> None:

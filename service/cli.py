@@ -158,6 +158,7 @@ def train_config(args: argparse.Namespace) -> Any:
             "tweet_spam_targets",
             "linkless_tweets_as_ham",
             "counterfactual_pairing",
+            "sentence_rows",
         )
     }
     config = TrainConfig(
@@ -361,6 +362,12 @@ def parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         help="without --tweet-spam-targets, still mark the tweets that have no link as not spam (on in the shipped"
         " recipe; TrainConfig.linkless_tweets_as_ham)",
+    )
+    train.add_argument(
+        "--sentence-rows",
+        action=argparse.BooleanOptionalAction,
+        help="also train on each comment's most suspicious sentence alone, as the scorer scores it"
+        " (TrainConfig.sentence_rows)",
     )
     train.add_argument(
         "--no-lexical",

@@ -200,6 +200,29 @@ def test_the_most_suspicious_sentence_is_the_one_the_n_gram_model_scores_highest
     assert most_suspicious(["Check out my channel!"], model, "spam") == ([], [])
 
 
+def test_sentence_rows_train_each_comments_picked_sentence_alone_on_that_labels_target_only():
+    from models.data import Row
+    from models.train import sentence_rows
+
+    rows = [
+        Row(
+            "Good reporting on the plant. The numbers surprised me. Check out my channel and subscribe!",
+            "yt",
+            {"spam": 1.0},
+        ),
+        # honest, with one sentence in spam's words: that one is what the scorer will score alone
+        Row("The council should publish the budget. I watched the new video of the vote.", "sms", {"spam": 0.0}),
+        Row("You idiot. Nobody asked for your opinion here.", "wiki", {"toxicity": 1.0}),  # no spam target
+        Row("Check out my channel!", "yt", {"spam": 1.0}, group="Psy"),  # one sentence: nothing to add
+    ]
+    assert sentence_rows(rows, fitted(), ("spam",)) == [
+        Row("Check out my channel and subscribe!", "yt", {"spam": 1.0}),
+        Row("I watched the new video of the vote.", "sms", {"spam": 0.0}),
+    ]
+    with pytest.raises(ValueError, match="needs the lexical model"):
+        sentence_rows(rows, None, ("spam",))
+
+
 def test_the_shipped_scorer_takes_spam_as_the_higher_of_the_comment_and_its_most_suspicious_sentence(scorer):
     assert scorer.sentence_labels == ("spam",)
     pitch = "Free gift cards for the first 100 people who message me!"
