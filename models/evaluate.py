@@ -306,10 +306,28 @@ def leave_one_source_out(
         if len(set(attack_y.tolist())) == 2:
             attack_p = probs[other, TRAINED_LABELS.index("identity_attack")]
             result["identity_attack_roc_auc"] = _r(roc_auc(attack_y, attack_p))
+        if label == "toxicity":
+            result["identity"] = held_out_identity_fpr(held, probs[:, j], threshold)
         if log:
             print(json.dumps(result), flush=True)
         results.append(result)
     return results
+
+
+def held_out_identity_fpr(held: list[data.Row], toxicity: np.ndarray, threshold: float) -> dict[str, Any]:
+    """False-positive rate at the fold's threshold on a left-out source's clean comments, naming an identity or
+    not: the same question as the fixed split's identity probe, asked of comments no fold model trained on and,
+    for the identity subset, of all its 1,244 clean comments rather than the test split's 186."""
+    clean = clean_real_rows(held)
+    naming = [i for i in clean if IDENTITY_PATTERN.search(held[i].text)]
+    named = set(naming)
+    none = [i for i in clean if i not in named]
+
+    def rate(idx: list[int]) -> dict[str, Any]:
+        flagged = int((toxicity[idx] >= threshold).sum())
+        return {"n": len(idx), "flagged": flagged, "false_positive_rate": round(flagged / len(idx), 4) if idx else None}
+
+    return {"naming_identity": rate(naming), "naming_none": rate(none)}
 
 
 def loso_config_for(artifact_dir: Path, epochs: int, cap_scale: float) -> TrainConfig:
@@ -369,7 +387,8 @@ def merged_runs(runs: list[dict[str, Any]], config: TrainConfig, results: list[d
     training = json.loads(json.dumps(config.__dict__))  # as stored: tuples become lists
     fresh = {r["held_out"] for r in results}
     for run in runs:
-        if run["training"] == training:
+        # An entry stored before a switch existed ran with it off: the same recipe as a run that has it off.
+        if LATER_SWITCHES | run["training"] == training:
             kept = [f for f in run["folds"] if f["held_out"] not in fresh]
             return [r if r is not run else {"training": training, "folds": kept + results} for r in runs]
     return [*runs, {"training": training, "folds": results}]

@@ -682,6 +682,10 @@ def test_folds_run_alone_join_their_recipes_entry_and_replace_only_the_same_fold
     assert runs[0]["folds"] == [{"held_out": "a", "roc_auc": 0.9}, {"held_out": "b", "roc_auc": 0.95}]
     assert runs[1]["folds"] == [{"held_out": "a", "roc_auc": 0.7}]
     assert json.loads(json.dumps(runs)) == runs  # stored as evaluation.json stores it
+    # stored before a switch existed (it ran with it off): the same recipe as a run with it off
+    older = [{"training": {k: v for k, v in runs[0]["training"].items() if k != "sentence_rows"}, "folds": []}]
+    assert len(merged_runs(older, full, [{"held_out": "c", "roc_auc": 0.9}])) == 1
+    assert len(merged_runs(older, replace(full, sentence_rows=True), [{"held_out": "c", "roc_auc": 0.9}])) == 2
 
 
 def test_the_identity_false_positive_rate_is_also_compared_within_each_source():
@@ -712,6 +716,29 @@ def test_the_identity_false_positive_rate_is_also_compared_within_each_source():
             "naming_none": {"n": 3, "false_positive_rate": 0.0},
         },
     }
+
+
+def test_a_left_out_sources_clean_comments_are_counted_flagged_by_whether_they_name_an_identity():
+    import numpy as np
+
+    from models.card import loso_summary
+    from models.data import Row
+    from models.evaluate import held_out_identity_fpr
+
+    texts = [("Gay couples wed in the town hall.", 0, 0.8), ("Muslim families cooked for the fair.", 0, 0.2)]
+    texts += [("The bus was late again.", 0, 0.9), ("A quiet day at the library.", 0, 0.1)]
+    texts += [("Lovely weather for the parade.", 0, 0.3), ("You gay idiot.", 1, 0.95)]
+    rows = [Row(text, "wikipedia_toxicity_identity_testsubset.csv", {"toxicity": float(y)}) for text, y, _ in texts]
+    rows.append(Row("Black and white photos of the mill.", "x_templates", {"toxicity": 0.0}))  # hand-written: never
+    scores = np.array([p for *_, p in texts] + [0.99])
+    identity = held_out_identity_fpr(rows, scores, threshold=0.67)
+    assert identity == {
+        "naming_identity": {"n": 2, "flagged": 1, "false_positive_rate": 0.5},
+        "naming_none": {"n": 3, "flagged": 1, "false_positive_rate": round(1 / 3, 4)},
+    }
+    fold = {"held_out": "wikipedia_toxicity_identity_testsubset.csv", "label": "toxicity", "roc_auc": 0.95}
+    line = loso_summary([fold | {"identity": identity}])[-1]
+    assert line.endswith("naming an identity 1 of 2 (0.500), naming none 1 of 3 (0.333).")
 
 
 def test_bias_aucs_catch_a_model_that_scores_naming_an_identity_as_toxic():
