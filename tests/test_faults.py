@@ -202,7 +202,10 @@ def test_no_accepted_comment_is_lost_or_decided_twice_under_faults(settings, tmp
             try:
                 process.wait(30)
             except subprocess.TimeoutExpired:
+                # A worker still inside a job after 30 s on a loaded machine: kill it, and reap it, or the
+                # unreaped Popen warns (ResourceWarning) when collected and fails this test.
                 process.kill()
+                process.wait()
         redis_server.stop()
         if proxy is not None:
             proxy.restore()
