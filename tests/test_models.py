@@ -683,8 +683,10 @@ def test_folds_run_alone_join_their_recipes_entry_and_replace_only_the_same_fold
     assert runs[1]["folds"] == [{"held_out": "a", "roc_auc": 0.7}]
     assert json.loads(json.dumps(runs)) == runs  # stored as evaluation.json stores it
     # stored before a switch existed (it ran with it off): the same recipe as a run with it off
-    older = [{"training": {k: v for k, v in runs[0]["training"].items() if k != "sentence_rows"}, "folds": []}]
-    assert len(merged_runs(older, full, [{"held_out": "c", "roc_auc": 0.9}])) == 1
+    without = replace(full, sentence_rows=False)
+    stored = merged_runs([], without, [])[0]["training"]
+    older = [{"training": {k: v for k, v in stored.items() if k != "sentence_rows"}, "folds": []}]
+    assert len(merged_runs(older, without, [{"held_out": "c", "roc_auc": 0.9}])) == 1
     assert len(merged_runs(older, replace(full, sentence_rows=True), [{"held_out": "c", "roc_auc": 0.9}])) == 2
 
 
