@@ -18,7 +18,7 @@ from models.card import GAP, LATER_SWITCHES, PEER, SELECTED_FOLDS, write_card
 from models.lexical import recorded_digits
 from models.metrics import auc_difference, pr_auc, roc_auc
 from models.scorer import load
-from models.train import TRAINED_LABELS, TrainConfig, build, measure, sampled_templates
+from models.train import TRAINED_LABELS, TrainConfig, build, measure, sampled_templates, served_probabilities
 
 EVALUATION_FILE = "evaluation.json"
 IDENTITY_PATTERN = data.IDENTITY_PATTERN
@@ -31,11 +31,6 @@ def peer_scores(texts: list[str]) -> np.ndarray | None:
     except ImportError:
         return None
     return np.asarray(predict_prob(texts), dtype=np.float64)
-
-
-def scores_matrix(scorer: Any, rows: list[data.Row]) -> np.ndarray:
-    results = scorer.score([r.text for r in rows], batch_size=64)
-    return np.array([[result.get(label, 0.0) for label in TRAINED_LABELS] for result in results])
 
 
 def peer_table(
@@ -177,7 +172,7 @@ def fixed_split(artifact_dir: Path, data_dir: Path) -> dict[str, Any]:
     report: dict[str, Any] = {}
     toxicity = TRAINED_LABELS.index("toxicity")
     for name, subset in (("test_split", test), ("unseen_sources", unseen)):
-        probs = scores_matrix(scorer, subset)
+        probs = served_probabilities(scorer, subset)
         peer = peer_scores([r.text for r in subset])
         report[name] = {"model": measure(subset, probs, thresholds), PEER: peer_table(subset, peer, probs[:, toxicity])}
         if name == "test_split":
