@@ -366,8 +366,8 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--sentence-rows",
         action=argparse.BooleanOptionalAction,
-        help="also train on each comment's most suspicious sentence alone, as the scorer scores it"
-        " (TrainConfig.sentence_rows)",
+        help="also train on each comment's most suspicious sentence alone, as the scorer scores it (on in the shipped"
+        " recipe; TrainConfig.sentence_rows)",
     )
     train.add_argument(
         "--no-lexical",
