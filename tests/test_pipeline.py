@@ -505,8 +505,8 @@ def test_a_batch_of_decisions_is_one_transaction(client, make_site, db):
 
 def test_a_worker_stops_listening_for_commands_when_the_unsubscribe_reply_comes_first(redis):
     import threading
-    import time
 
+    from tests.test_processes import wait_for
     from workers.worker import build_worker
 
     worker = build_worker(redis)
@@ -514,10 +514,7 @@ def test_a_worker_stops_listening_for_commands_when_the_unsubscribe_reply_comes_
     # The race CI lost at random, made certain: the listener takes the unsubscribe reply while it is still told
     # to run, so it goes back to waiting for a message before `unsubscribe` tells it to stop.
     worker.pubsub.unsubscribe()
-    deadline = time.monotonic() + 10
-    while worker.pubsub.subscribed and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not worker.pubsub.subscribed
+    wait_for(lambda: not worker.pubsub.subscribed, 10, interval=0.05)
     stopping = threading.Thread(target=worker.unsubscribe, daemon=True)
     stopping.start()
     stopping.join(timeout=15)  # RQ's own listener would hold the worker here for 60 s
