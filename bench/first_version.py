@@ -4,7 +4,8 @@ The model issue's speed bar is "no lower than the first version's". This machine
 day by more than 3x (README, Benchmarks), so the bar only means something measured in one run on one workload:
 the first version is checked out into a temporary git worktree, and each scorer is timed in a process of its
 own with its tree first on the import path, on `bench/workload.py`'s corpus, in alternating rounds (medians
-printed). Today's scorer runs in its default precision and in fp32, the only one the first version had.
+printed). Today's scorer runs in its default precision, in fp32 (the only one the first version had) and in
+int8 (the default on CPUs without native bf16).
 Last line: key=value pairs.
 """
 
@@ -76,12 +77,17 @@ def main() -> None:
         return
 
     commit = first_commit()
-    runs: dict[str, list[dict]] = {"first": [], "today": [], "today_fp32": []}
+    runs: dict[str, list[dict]] = {"first": [], "today": [], "today_fp32": [], "today_int8": []}
     with tempfile.TemporaryDirectory() as scratch:
         tree = Path(scratch) / "first"
         git_worktree = ["git", "-C", str(REPO), "worktree"]
         subprocess.run([*git_worktree, "add", "--detach", str(tree), commit], check=True, capture_output=True)
-        scorers = (("first", tree, None), ("today", REPO, None), ("today_fp32", REPO, "fp32"))
+        scorers = (
+            ("first", tree, None),
+            ("today", REPO, None),
+            ("today_fp32", REPO, "fp32"),
+            ("today_int8", REPO, "int8"),
+        )
         try:
             for round_ in range(args.rounds):
                 for name, where, precision in scorers:

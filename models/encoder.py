@@ -66,26 +66,31 @@ class Encoder:
         return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
     def to_precision(self, precision: str = "auto") -> str:
-        """Run inference in bfloat16 where the CPU has native bf16 (AMX / AVX512-BF16); returns the choice.
+        """Pick the encoder's number format; returns the choice. `auto`: bf16 where the CPU computes it natively
+        (AMX / AVX512-BF16), else int8. Training and threshold fitting always run in fp32.
 
-        On this machine bf16 scored 2.8x faster than fp32 with probabilities within 0.001 of fp32
-        (bench/scoring.py; ROC-AUC measured in the model card). Without native bf16 it is slower than
-        fp32, so `auto` keeps fp32 there. Training always runs in fp32.
+        bf16 scored 2.8x faster than fp32 on this machine with probabilities within 0.001 of fp32. Without native
+        bf16 it is slower than fp32, and fp32 at batch 1 fell below the first version's speed (v19 35.9/s
+        against v1 55.5/s, bench/first_version.py): v19 also encodes each comment's most suspicious sentence.
 
-        Not int8: torch's dynamic quantization (every dense layer but the feed-forward outputs, whose GELU
-        outliers set the scale) kept v18's fixed-split ROC-AUCs within 0.005 of fp32 and scored 1.3x faster in
-        fp32's place, but it takes one activation scale over everything in a call, so a comment's score
-        depended on the comments beside it: of 320 test comments, 22 decisions differed scored alone and in
-        batches of 32 (up to 0.18 apart; bf16: none, 0.002).
+        int8 (models/packed.py's Int8Dense: weights per output channel, activations per token, products in int32)
+        scored 1.8x faster than fp32 at batch 1. On v19's fixed test split and unseen sources (8,370 comments;
+        bench/precision_auc.py) every label's ROC-AUC stayed within 0.0001 of fp32; probabilities moved 0.0056 on
+        average (bf16: 0.0007) and 48 decisions at the shipped thresholds changed (bf16: 7).
+        Smoothing activation outliers into the weights (SmoothQuant, calibrated on 210 of those comments) only
+        took the mean to 0.0042, so it is not done. Torch's own dynamic quantization was tried first and dropped:
+        its one activation scale per call made a comment's score depend on the comments batched beside it.
         """
         if precision == "auto":
-            precision = "bf16" if cpu_has_native_bf16() else "fp32"
-        if precision not in ("fp32", "bf16"):
-            raise ValueError(f"unknown precision {precision!r}: use auto, fp32 or bf16")
+            precision = "bf16" if cpu_has_native_bf16() else "int8"
+        if precision not in ("fp32", "bf16", "int8"):
+            raise ValueError(f"unknown precision {precision!r}: use auto, fp32, bf16 or int8")
+        if precision == "int8" and not PackedBert.supports(self.model):
+            raise ValueError("int8 runs only in the packed BERT encoder")
         self.model.to(torch.bfloat16 if precision == "bf16" else torch.float32)
         self.precision = precision
         # Built after the weights are final (fine-tuned layers loaded, precision set): it copies q/k/v.
-        self.packed = PackedBert(self.model) if PackedBert.supports(self.model) else None
+        self.packed = PackedBert(self.model, int8=precision == "int8") if PackedBert.supports(self.model) else None
         return precision
 
     @torch.inference_mode()

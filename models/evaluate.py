@@ -154,9 +154,8 @@ def bias_aucs(rows: list[data.Row], toxicity: np.ndarray) -> dict[str, float | N
     }
 
 
-def fixed_split(artifact_dir: Path, data_dir: Path) -> dict[str, Any]:
-    """The artifact's own test split (same seed and caps as training), plus sources it never saw."""
-    scorer = load(artifact_dir)
+def fixed_split_rows(artifact_dir: Path, data_dir: Path) -> tuple[list[data.Row], list[data.Row]]:
+    """The artifact's own test split (same seed and caps as training) and the rows of sources it never saw."""
     training = json.loads((artifact_dir / "config.json").read_text())["training"]
     # The artifact's own sample: `--balance-identity` adds rows and so reshuffles the split, and an artifact
     # must never be measured on rows that were in its training split.
@@ -167,7 +166,13 @@ def fixed_split(artifact_dir: Path, data_dir: Path) -> dict[str, Any]:
     rows = data.load_rows(data_dir, shipped_only=True, **sample)
     _, _, test = data.split(rows, (0.1, 0.15), seed=training["seed"])
     everything = data.load_rows(data_dir, shipped_only=False, **sample)
-    unseen = [r for r in everything if not _shipped(r.source)]
+    return test, [r for r in everything if not _shipped(r.source)]
+
+
+def fixed_split(artifact_dir: Path, data_dir: Path) -> dict[str, Any]:
+    """The artifact's own test split (same seed and caps as training), plus sources it never saw."""
+    scorer = load(artifact_dir)
+    test, unseen = fixed_split_rows(artifact_dir, data_dir)
     thresholds = {label: scorer.thresholds.get(label, 0.5) for label in TRAINED_LABELS}
     report: dict[str, Any] = {}
     toxicity = TRAINED_LABELS.index("toxicity")

@@ -23,18 +23,60 @@ def rounded_rows(rows: int) -> int:
     return max(16, 1 << (rows - 1).bit_length())
 
 
+class Dense:
+    """A dense layer as the packed encoder runs it: y = x W^T + b in the weights' own dtype."""
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor):
+        self.weight, self.bias = weight, bias
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+
+class Int8Dense(Dense):
+    """A dense layer in int8: weights scaled per output channel, activations per token (row).
+
+    Per token, not per call: torch's dynamic quantization takes one activation scale over every row of a
+    call, so a comment's score depended on the comments batched beside it. Here each row is quantized on its
+    own and the int8 product accumulates exactly in int32, so a comment scores the same alone or in any batch.
+    """
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor):
+        weight = weight.float()
+        self.scale = weight.abs().amax(dim=1).clamp(min=1e-12) / 127
+        quantized = torch.round(weight / self.scale[:, None]).to(torch.int8)
+        super().__init__(quantized.t().contiguous(), bias.float())
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        step = x.abs().amax(dim=1, keepdim=True).clamp(min=1e-12) / 127
+        rows = torch.round(x / step).to(torch.int8)
+        return torch._int_mm(rows, self.weight) * (step * self.scale) + self.bias
+
+
 class PackedBert:
     """Mean-pooled embeddings from a Hugging Face `BertModel`'s weights, computed on packed tokens."""
 
-    def __init__(self, model: Any):
+    def __init__(self, model: Any, int8: bool = False):
         self.model = model
         self.heads = int(model.config.num_attention_heads)
         self.layers = list(model.encoder.layer)
-        # One fused query/key/value product per layer instead of three.
-        self.qkv = []
+        self.dense: list[dict[str, Dense]] = []
         for layer in self.layers:
-            parts = (layer.attention.self.query, layer.attention.self.key, layer.attention.self.value)
-            self.qkv.append((torch.cat([p.weight for p in parts]), torch.cat([p.bias for p in parts])))
+            attention = layer.attention.self
+            parts = (attention.query, attention.key, attention.value)
+            weights = {
+                # One fused query/key/value product per layer instead of three.
+                "qkv": (torch.cat([p.weight for p in parts]), torch.cat([p.bias for p in parts])),
+                "attention_output": (layer.attention.output.dense.weight, layer.attention.output.dense.bias),
+                "intermediate": (layer.intermediate.dense.weight, layer.intermediate.dense.bias),
+                "output": (layer.output.dense.weight, layer.output.dense.bias),
+            }
+            self.dense.append(
+                {
+                    name: (Int8Dense if int8 else Dense)(weight.detach(), bias.detach())
+                    for name, (weight, bias) in weights.items()
+                }
+            )
 
     @staticmethod
     def supports(model: Any) -> bool:
@@ -62,13 +104,12 @@ class PackedBert:
         x = emb.word_embeddings(ids) + emb.position_embeddings(positions) + emb.token_type_embeddings.weight[0]
         x = emb.LayerNorm(x)
         width = x.shape[-1]
-        for layer, (weight, bias) in zip(self.layers, self.qkv, strict=True):
-            qkv = F.linear(x, weight, bias).split(lengths + [filler])
+        for layer, dense in zip(self.layers, self.dense, strict=True):
+            qkv = dense["qkv"](x).split(lengths + [filler])
             context = torch.cat([self._attend(sequence, width) for sequence in qkv[:-1]] + [x[real:]])
-            out = layer.attention.output
-            x = out.LayerNorm(out.dense(context) + x)
-            hidden = layer.intermediate.intermediate_act_fn(layer.intermediate.dense(x))
-            x = layer.output.LayerNorm(layer.output.dense(hidden) + x)
+            x = layer.attention.output.LayerNorm(dense["attention_output"](context) + x)
+            hidden = layer.intermediate.intermediate_act_fn(dense["intermediate"](x))
+            x = layer.output.LayerNorm(dense["output"](hidden) + x)
         segment = torch.repeat_interleave(torch.arange(len(windows)), torch.tensor(lengths))
         summed = torch.zeros(len(windows), width).index_add_(0, segment, x[:real].float())
         pooled = summed / torch.tensor(lengths, dtype=torch.float32)[:, None]

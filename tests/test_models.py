@@ -400,6 +400,52 @@ def test_bf16_scores_stay_within_a_hundredth_of_fp32(scorer):
         assert max(abs(a[label] - b[label]) for label in a) < 0.01
 
 
+def test_int8_scores_a_comment_the_same_alone_and_in_a_batch_and_near_fp32(scorer):
+    """Per-token activation scales: the comments batched beside one cannot move its score (they did with torch's
+    dynamic quantization, whose one scale per call decided 22 of 320 test comments differently)."""
+    texts = [
+        "Thanks for the careful reporting.",
+        "Shut your stupid mouth, you pathetic idiot.",
+        "WIN an iPhone now! Call 0800 123 4567 to claim.",
+        "The council voted 5-2 on the park plan. " * 40,  # several windows and passages
+        "Great article. Subscribe to my channel for more videos like this!",
+    ]
+    int8 = models.load(precision="int8")
+    assert int8.encoder.precision == "int8"
+    batched = int8.score(texts)
+    assert [int8.score([text])[0] for text in texts] == batched
+    fp32 = models.load(precision="fp32").score(texts)
+    for a, b in zip(fp32, batched, strict=True):
+        assert max(abs(a[label] - b[label]) for label in a) < 0.05
+    decided = [{label for label, p in row.items() if p >= scorer.thresholds.get(label, 0.5)} for row in fp32]
+    assert decided == [{label for label, p in row.items() if p >= scorer.thresholds.get(label, 0.5)} for row in batched]
+
+
+def test_an_int8_dense_layer_quantizes_each_row_on_its_own():
+    import torch
+
+    from models.packed import Int8Dense
+
+    generator = torch.Generator().manual_seed(0)
+    weight, bias = torch.randn(96, 64, generator=generator), torch.randn(96, generator=generator)
+    x = torch.randn(20, 64, generator=generator)
+    x[3] *= 50  # one loud row must not coarsen the others' steps
+    dense = Int8Dense(weight, bias)
+    out = dense(x)
+    exact = torch.nn.functional.linear(x, weight, bias)
+    assert torch.linalg.norm(out - exact) / torch.linalg.norm(exact) < 0.02
+    assert torch.equal(dense(x[:3]), out[:3]) and torch.equal(dense(x[4:5]), out[4:5])
+
+
+def test_auto_precision_runs_int8_where_the_cpu_lacks_native_bf16(monkeypatch):
+    import models.encoder
+
+    monkeypatch.setattr(models.encoder, "cpu_has_native_bf16", lambda: False)
+    assert models.load(precision="auto").encoder.precision == "int8"
+    monkeypatch.setattr(models.encoder, "cpu_has_native_bf16", lambda: True)
+    assert models.load(precision="auto").encoder.precision == "bf16"
+
+
 def test_an_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="precision"):
         models.load(precision="int3")
