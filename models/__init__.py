@@ -22,7 +22,7 @@ def load(path: str | Path | None = None, precision: str | None = None) -> Scorer
     """Load a scorer: our artifact directory (default: the shipped one), or any Hugging Face
     sequence-classification model's directory, its `id2label` mapped onto our labels.
 
-    `precision`: auto (bf16 where the CPU computes it natively, else fp32), fp32 or bf16; default from
+    `precision`: auto (bf16 where the CPU computes it natively, else int8), fp32, bf16 or int8; default from
     CIVILITY_MODEL_PRECISION, else auto."""
     from models.scorer import load as load_scorer
 

@@ -170,8 +170,8 @@ def passages(text: str) -> list[str]:
 def load(path: str | Path | None = None, precision: str | None = None) -> Any:
     """Load a scorer: our artifact directory (default: the shipped one) or a Hugging Face classifier's.
 
-    `precision` is auto (bf16 where the CPU has it natively), fp32 or bf16; unset, CIVILITY_MODEL_PRECISION
-    decides, else auto.
+    `precision` is auto (bf16 where the CPU has it natively, else int8), fp32, bf16 or int8; unset,
+    CIVILITY_MODEL_PRECISION decides, else auto.
     """
     directory = Path(path) if path else ARTIFACTS_DIR / DEFAULT_VERSION
     if not (directory / CONFIG_FILE).is_file():

@@ -81,7 +81,8 @@ def run_worker(settings: Settings, burst: bool = False) -> None:
         torch.set_num_threads(settings.torch_threads)
     rt = runtime.configure(settings)
     scorer = rt.scorer()
-    log.info("event=model_loaded version=%s", scorer.version)
+    # Scores differ slightly by precision (bf16 or int8 by CPU): the log says which one decided.
+    log.info("event=model_loaded version=%s precision=%s", scorer.version, getattr(scorer.encoder, "precision", "n/a"))
     assert rt.redis is not None
     reconciler = Reconciler(rt)
     reconciler.start()
