@@ -5,7 +5,7 @@ day by more than 3x (README, Benchmarks), so the bar only means something measur
 the first version is checked out into a temporary git worktree, and each scorer is timed in a process of its
 own with its tree first on the import path, on `bench/workload.py`'s corpus, in alternating rounds (medians
 printed). Today's scorer runs in its default precision, in fp32 (the only one the first version had) and in
-int8 (the default on CPUs without native bf16).
+int8 (the default on CPUs with AVX512-VNNI but no native bf16; timed here on this CPU's int8 kernels).
 Last line: key=value pairs.
 """
 

@@ -1,6 +1,7 @@
-"""ROC-AUC, probability movement and changed decisions of the shipped artifact in bf16 and int8 against fp32,
-on the same rows (the fixed test split and the unseen sources): a faster precision is only used where it
-keeps every ROC-AUC within 0.005 of fp32 (models/encoder.py, to_precision).
+"""Each label's ROC-AUC, probability movement and changed decisions of the shipped artifact in bf16 and int8
+against fp32, on the same rows (the fixed test split and the unseen sources): the figures behind the formats
+`auto` picks by CPU (models/encoder.py, to_precision). Per-source ROC-AUCs in a precision: CIVILITY_MODEL_PRECISION
+with `civility evaluate`.
 
 Needs the training data: python bench/precision_auc.py --data-dir ../shared/data
 Last line: key=value pairs.

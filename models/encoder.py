@@ -67,22 +67,27 @@ class Encoder:
 
     def to_precision(self, precision: str = "auto") -> str:
         """Pick the encoder's number format; returns the choice. `auto`: bf16 where the CPU computes it natively
-        (AMX / AVX512-BF16), else int8. Training and threshold fitting always run in fp32.
+        (AMX / AVX512-BF16), else int8 where torch has int8 kernels for it (AVX512-VNNI), else fp32. Training and
+        threshold fitting always run in fp32.
 
         bf16 scored 2.8x faster than fp32 on this machine with probabilities within 0.001 of fp32. Without native
-        bf16 it is slower than fp32, and fp32 at batch 1 fell below the first version's speed (v19 35.9/s
-        against v1 55.5/s, bench/first_version.py): v19 also encodes each comment's most suspicious sentence.
+        bf16 it is slower than fp32, and fp32 at batch 1 is below the first version's speed (bench/first_version.py
+        on 2026-12-06: v19 38.4/s against v1 49.9/s): v19 also encodes each comment's most suspicious sentence.
 
         int8 (models/packed.py's Int8Dense: weights per output channel, activations per token, products in int32)
-        scored 1.8x faster than fp32 at batch 1. On v19's fixed test split and unseen sources (8,370 comments;
-        bench/precision_auc.py) every label's ROC-AUC stayed within 0.0001 of fp32; probabilities moved 0.0056 on
-        average (bf16: 0.0007) and 48 decisions at the shipped thresholds changed (bf16: 7).
-        Smoothing activation outliers into the weights (SmoothQuant, calibrated on 210 of those comments) only
-        took the mean to 0.0042, so it is not done. Torch's own dynamic quantization was tried first and dropped:
-        its one activation scale per call made a comment's score depend on the comments batched beside it.
+        ran 62.2/s in that run, 1.6x fp32. On v19's fixed test split and unseen sources (8,370 comments;
+        bench/precision_auc.py) each label's ROC-AUC stayed within 0.0001 of fp32; probabilities moved 0.0056 on
+        average (bf16: 0.0007), and decisions at the shipped thresholds changed for 48 comments on toxicity, 18 on
+        identity_attack, 26 on profanity and 4 on spam (bf16: 7, 3, 6, 0). Smoothing activation outliers into the
+        weights (SmoothQuant, calibrated on 210 of those comments) only took the mean to 0.0042, so it is not done.
+        Torch's own dynamic quantization was tried first and dropped: its one activation scale per call made a
+        comment's score depend on the comments batched beside it.
         """
         if precision == "auto":
-            precision = "bf16" if cpu_has_native_bf16() else "int8"
+            if cpu_has_native_bf16():
+                precision = "bf16"
+            else:
+                precision = "int8" if cpu_has_int8_kernels() and PackedBert.supports(self.model) else "fp32"
         if precision not in ("fp32", "bf16", "int8"):
             raise ValueError(f"unknown precision {precision!r}: use auto, fp32, bf16 or int8")
         if precision == "int8" and not PackedBert.supports(self.model):
@@ -144,6 +149,13 @@ def length_buckets(sorted_lengths: list[int], batch_size: int, slack: float = 1.
     if start < len(sorted_lengths):
         buckets.append(range(start, len(sorted_lengths)))
     return buckets
+
+
+def cpu_has_int8_kernels() -> bool:
+    """True when torch multiplies int8 matrices with oneDNN: only on CPUs with AVX512-VNNI. Elsewhere its
+    `_int_mm` falls back to a plain loop: with oneDNN switched off on this machine int8 scored 2.8 comments/s at
+    batch 1 against fp32's 58.6."""
+    return bool(torch.cpu._is_vnni_supported())
 
 
 def cpu_has_native_bf16() -> bool:

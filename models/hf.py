@@ -47,6 +47,7 @@ class HuggingFaceScorer:
         # Multi-label models score each label independently; single-label ones share a softmax.
         self.multi_label = self.model.config.problem_type != "single_label_classification"
         self.version = f"hf:{directory.name}"
+        self.precision = "fp32"  # a site's own model runs as Hugging Face built it
         self.thresholds: dict[str, float] = {}
 
     @property

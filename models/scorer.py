@@ -81,6 +81,11 @@ class Scorer:
         return self.config.labels
 
     @property
+    def precision(self) -> str:
+        """The encoder's number format (fp32, bf16 or int8): scores differ slightly between them."""
+        return str(self.encoder.precision)
+
+    @property
     def thresholds(self) -> dict[str, float]:
         """The artifact's recommended threshold per label (chosen for a stated precision)."""
         return self.config.thresholds

@@ -362,7 +362,7 @@ def test_a_hugging_face_classifier_directory_loads_with_its_labels_mapped(tmp_pa
     BertForSequenceClassification(config).save_pretrained(tmp_path)
     AutoTokenizer.from_pretrained(str(base_model_dir()), local_files_only=True).save_pretrained(tmp_path)
     scorer = models.load(tmp_path)
-    assert scorer.labels == ("toxicity", "profanity")
+    assert scorer.labels == ("toxicity", "profanity") and scorer.precision == "fp32"  # the worker logs it
     [result] = scorer.score(["some text"])
     assert set(result) == {"toxicity", "profanity"} and all(0 <= v <= 1 for v in result.values())
 
@@ -410,8 +410,11 @@ def test_int8_scores_a_comment_the_same_alone_and_in_a_batch_and_near_fp32(score
         "The council voted 5-2 on the park plan. " * 40,  # several windows and passages
         "Great article. Subscribe to my channel for more videos like this!",
     ]
+    from models.packed import Int8Dense
+
     int8 = models.load(precision="int8")
-    assert int8.encoder.precision == "int8"
+    assert int8.precision == "int8" and int8.encoder.packed is not None
+    assert all(isinstance(dense, Int8Dense) for layer in int8.encoder.packed.dense for dense in layer.values())
     batched = int8.score(texts)
     assert [int8.score([text])[0] for text in texts] == batched
     fp32 = models.load(precision="fp32").score(texts)
@@ -430,20 +433,34 @@ def test_an_int8_dense_layer_quantizes_each_row_on_its_own():
     weight, bias = torch.randn(96, 64, generator=generator), torch.randn(96, generator=generator)
     x = torch.randn(20, 64, generator=generator)
     x[3] *= 50  # one loud row must not coarsen the others' steps
+    x[7] = 0  # a filler row
     dense = Int8Dense(weight, bias)
     out = dense(x)
     exact = torch.nn.functional.linear(x, weight, bias)
-    assert torch.linalg.norm(out - exact) / torch.linalg.norm(exact) < 0.02
+    error = torch.linalg.norm(out - exact, dim=1) / torch.linalg.norm(exact - bias, dim=1).clamp(min=1e-9)
+    assert error[[i for i in range(20) if i != 7]].max() < 0.02  # each row on its own, the quiet ones included
+    assert torch.equal(out[7], bias)
     assert torch.equal(dense(x[:3]), out[:3]) and torch.equal(dense(x[4:5]), out[4:5])
 
 
-def test_auto_precision_runs_int8_where_the_cpu_lacks_native_bf16(monkeypatch):
+def test_auto_precision_is_bf16_then_int8_where_torch_has_int8_kernels_else_fp32(monkeypatch):
     import models.encoder
 
-    monkeypatch.setattr(models.encoder, "cpu_has_native_bf16", lambda: False)
-    assert models.load(precision="auto").encoder.precision == "int8"
-    monkeypatch.setattr(models.encoder, "cpu_has_native_bf16", lambda: True)
-    assert models.load(precision="auto").encoder.precision == "bf16"
+    encoder = models.encoder.Encoder()
+    for bf16, vnni, expected in (
+        (True, True, "bf16"),
+        (True, False, "bf16"),
+        (False, True, "int8"),
+        (False, False, "fp32"),
+    ):
+        monkeypatch.setattr(models.encoder, "cpu_has_native_bf16", lambda bf16=bf16: bf16)
+        monkeypatch.setattr(models.encoder, "cpu_has_int8_kernels", lambda vnni=vnni: vnni)
+        assert encoder.to_precision("auto") == expected
+    monkeypatch.setattr(models.encoder.PackedBert, "supports", staticmethod(lambda model: False))
+    monkeypatch.setattr(models.encoder, "cpu_has_int8_kernels", lambda: True)
+    assert encoder.to_precision("auto") == "fp32"  # int8 runs only in the packed encoder
+    with pytest.raises(ValueError, match="int8"):
+        encoder.to_precision("int8")
 
 
 def test_an_unknown_precision_is_refused():

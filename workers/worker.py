@@ -82,7 +82,7 @@ def run_worker(settings: Settings, burst: bool = False) -> None:
     rt = runtime.configure(settings)
     scorer = rt.scorer()
     # Scores differ slightly by precision (bf16 or int8 by CPU): the log says which one decided.
-    log.info("event=model_loaded version=%s precision=%s", scorer.version, getattr(scorer.encoder, "precision", "n/a"))
+    log.info("event=model_loaded version=%s precision=%s", scorer.version, scorer.precision)
     assert rt.redis is not None
     reconciler = Reconciler(rt)
     reconciler.start()
