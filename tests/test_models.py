@@ -392,6 +392,18 @@ def test_packed_inference_matches_the_padded_transformer_forward(scorer):
     assert torch.allclose(packed, padded, atol=1e-5)
 
 
+def test_packed_rows_are_padded_by_under_16_below_256_and_take_few_shapes():
+    """A comment is not padded to the next power of two (85 rows to 128), yet the shapes the CPU kernels are
+    built for stay few: one per 16 rows below 256, one per 256 above."""
+    from models.packed import rounded_rows
+
+    padded = {rows: rounded_rows(rows) for rows in range(1, 2049)}
+    assert all(0 <= padded[rows] - rows < 16 for rows in range(16, 256))
+    assert all(0 <= padded[rows] - rows < 256 for rows in range(256, 2049))
+    assert len({padded[rows] for rows in range(1, 256)}) == 16  # 16, 32, ..., 256
+    assert len(set(padded.values())) == 16 + 7  # and 512, ..., 2048
+
+
 def test_bf16_scores_stay_within_a_hundredth_of_fp32(scorer):
     texts = ["Thanks for the careful reporting.", "Shut your stupid mouth, you pathetic idiot.", "WIN an iPhone now!"]
     fp32 = models.load(precision="fp32").score(texts)
