@@ -459,7 +459,7 @@ def test_a_worker_whose_batch_loses_a_race_to_a_moderator_finishes_the_job(
     class ModeratorActsWhileScoring:
         """The real model, while a moderator approves the second comment mid-batch."""
 
-        version, labels, thresholds = scorer.version, scorer.labels, scorer.thresholds
+        version, labels, thresholds, precision = scorer.version, scorer.labels, scorer.thresholds, scorer.precision
 
         def score(self, texts, **kwargs):
             with db.session() as session:
@@ -474,7 +474,9 @@ def test_a_worker_whose_batch_loses_a_race_to_a_moderator_finishes_the_job(
     assert len(moderation.finished_job_registry.get_job_ids()) == 1  # one job scored the batch of three
     for n, comment_id in enumerate(ids):
         events = decision_events(db, comment_id)
-        expected = [("approve", "moderator:ana")] if n == 1 else [("decide", f"model:{scorer.version}")]
+        expected = (
+            [("approve", "moderator:ana")] if n == 1 else [("decide", f"model:{scorer.version}:{scorer.precision}")]
+        )
         assert [(e.action, e.actor) for e in events] == expected
     assert fetch(client, key, ids[1])["status"] == "approved"
 

@@ -186,7 +186,9 @@ def decide_one(
         reasons=decision.reasons,
         scores=scores,
         model_version=scorer.version,
-        actor=f"model:{scorer.version}",
+        # The precision the encoder ran in moves scores by up to ~0.1 (int8) and can flip a decision near a
+        # threshold, so the audit trail names it beside the version.
+        actor=f"model:{scorer.version}:{scorer.precision}",
     )
 
 
