@@ -22,8 +22,9 @@ def load(path: str | Path | None = None, precision: str | None = None) -> Scorer
     """Load a scorer: our artifact directory (default: the shipped one), or any Hugging Face
     sequence-classification model's directory, its `id2label` mapped onto our labels.
 
-    `precision`: auto (bf16 where the CPU computes it natively, else int8), fp32, bf16 or int8; default from
-    CIVILITY_MODEL_PRECISION, else auto."""
+    `precision`: auto (bf16 where the CPU computes it natively, else int8 with AVX512-VNNI, else fp32), fp32,
+    bf16 or int8; default from CIVILITY_MODEL_PRECISION, else auto. A Hugging Face model runs in the format
+    it was saved in."""
     from models.scorer import load as load_scorer
 
     return load_scorer(path, precision)

@@ -298,7 +298,7 @@ def write_card(artifact_dir: Path) -> str:
         ]
         fixed = evaluation["fixed"]
         lines += ["## Fixed test split (15%, stratified by source and class)", ""]
-        if "precision" in fixed:  # recorded from v19's int8 on; bf16 and int8 are what `auto` picks by CPU
+        if "precision" in fixed:  # recorded from v19's int8 on; `auto` picks bf16, int8 or fp32 by CPU
             lines += [f"Scored as served, encoder in {fixed['precision']}.", ""]
         lines += metric_table(fixed["test_split"]["model"], fixed["test_split"].get(PEER))
         lines += ["", "## Sources never seen in training", ""]

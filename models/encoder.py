@@ -72,11 +72,11 @@ class Encoder:
 
         bf16 scored 2.8x faster than fp32 on this machine with probabilities within 0.001 of fp32. Without native
         bf16 it is slower than fp32, and fp32 at batch 1 is below the first version's speed (bench/first_version.py
-        on 2026-12-06: v19 38.4/s against v1 49.9/s; 58.0 against 70.4 once packed rows were padded to multiples of
-        16): v19 also encodes each comment's most suspicious sentence.
+        on 2026-12-06, three runs: 0.77x, 0.72x, and 0.82x once packed rows were padded to multiples of 16): v19
+        also encodes each comment's most suspicious sentence.
 
         int8 (models/packed.py's Int8Dense: weights per output channel, activations per token, products in int32)
-        ran 62.2/s in that run, 1.6x fp32. On v19's fixed test split and unseen sources (8,370 comments;
+        ran 1.4x to 1.6x fp32 at batch 1 in those runs. On v19's fixed test split and unseen sources (8,370 comments;
         bench/precision_auc.py) each label's ROC-AUC stayed within 0.0001 of fp32; probabilities moved 0.0056 on
         average (bf16: 0.0007), and decisions at the shipped thresholds changed for 48 comments on toxicity, 18 on
         identity_attack, 26 on profanity and 4 on spam (bf16: 7, 3, 6, 0). Smoothing activation outliers into the
@@ -156,7 +156,8 @@ def cpu_has_int8_kernels() -> bool:
     """True when torch multiplies int8 matrices with oneDNN: only on CPUs with AVX512-VNNI. Elsewhere its
     `_int_mm` falls back to a plain loop: with oneDNN switched off on this machine int8 scored 2.8 comments/s at
     batch 1 against fp32's 58.6."""
-    return bool(torch.cpu._is_vnni_supported())
+    vnni = getattr(torch.cpu, "_is_vnni_supported", lambda: False)  # private: absent, assume no kernels
+    return bool(torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled and vnni())
 
 
 def cpu_has_native_bf16() -> bool:

@@ -174,7 +174,7 @@ def fixed_split(artifact_dir: Path, data_dir: Path) -> dict[str, Any]:
     scorer = load(artifact_dir)
     test, unseen = fixed_split_rows(artifact_dir, data_dir)
     thresholds = {label: scorer.thresholds.get(label, 0.5) for label in TRAINED_LABELS}
-    # auto picks bf16 or int8 by CPU; thresholds are fitted in fp32, and the card says which format measured.
+    # auto picks bf16, int8 or fp32 by CPU; thresholds are fitted in fp32, and the card says which format measured.
     report: dict[str, Any] = {"precision": scorer.precision}
     toxicity = TRAINED_LABELS.index("toxicity")
     for name, subset in (("test_split", test), ("unseen_sources", unseen)):

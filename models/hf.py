@@ -32,6 +32,9 @@ def is_hf_classifier(directory: Path) -> bool:
     return config.is_file() and "id2label" in json.loads(config.read_text())
 
 
+PRECISION_OF_DTYPE = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
+
+
 class HuggingFaceScorer:
     """Scores with a site's own classifier; labels it has that we don't know are ignored."""
 
@@ -47,7 +50,9 @@ class HuggingFaceScorer:
         # Multi-label models score each label independently; single-label ones share a softmax.
         self.multi_label = self.model.config.problem_type != "single_label_classification"
         self.version = f"hf:{directory.name}"
-        self.precision = "fp32"  # a site's own model runs as Hugging Face built it
+        # A site's own model runs in the format its checkpoint was saved in (Hugging Face loads dtype "auto");
+        # CIVILITY_MODEL_PRECISION does not apply to it.
+        self.precision = PRECISION_OF_DTYPE.get(self.model.dtype, str(self.model.dtype).removeprefix("torch."))
         self.thresholds: dict[str, float] = {}
 
     @property

@@ -45,7 +45,8 @@ class Int8Dense(Dense):
 
     Per token, not per call: torch's dynamic quantization takes one activation scale over every row of a
     call, so a comment's score depended on the comments batched beside it. Here each row is quantized on its
-    own and the int8 product accumulates exactly in int32, so a comment scores the same alone or in any batch.
+    own and the int8 product accumulates exactly in int32, so a comment scores the same alone or in any batch (to
+    within 1e-5: float steps outside the products, such as GELU, may round differently by the rows in a call).
     """
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor):

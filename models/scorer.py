@@ -175,8 +175,8 @@ def passages(text: str) -> list[str]:
 def load(path: str | Path | None = None, precision: str | None = None) -> Any:
     """Load a scorer: our artifact directory (default: the shipped one) or a Hugging Face classifier's.
 
-    `precision` is auto (bf16 where the CPU has it natively, else int8), fp32, bf16 or int8; unset,
-    CIVILITY_MODEL_PRECISION decides, else auto.
+    `precision` is auto (bf16 where the CPU has it natively, else int8 with AVX512-VNNI, else fp32), fp32, bf16
+    or int8; unset, CIVILITY_MODEL_PRECISION decides, else auto. A Hugging Face model runs as it was saved.
     """
     directory = Path(path) if path else ARTIFACTS_DIR / DEFAULT_VERSION
     if not (directory / CONFIG_FILE).is_file():

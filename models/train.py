@@ -426,7 +426,7 @@ def thresholds_as_served(out_dir: Path, valid_rows: list[data.Row], test_rows: l
     thresholds fitted to the network's scores fell short of their precision in service: v19's toxicity 0.64
     reached 0.791 on validation as served, and 0.68 reaches 0.806.
     """
-    scorer = load_scorer(out_dir, precision="fp32")  # auto (bf16 or int8) differs by CPU; a threshold must not
+    scorer = load_scorer(out_dir, precision="fp32")  # auto (bf16, int8, fp32) differs by CPU; a threshold must not
     valid = served_probabilities(scorer, valid_rows)
     thresholds = {}
     for j, label in enumerate(TRAINED_LABELS):

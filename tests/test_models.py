@@ -350,6 +350,7 @@ def test_shapley_shares_add_up_to_the_score_the_words_carry(scorer):
 
 
 def test_a_hugging_face_classifier_directory_loads_with_its_labels_mapped(tmp_path):
+    import torch
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
     from models.encoder import base_model_dir
@@ -362,9 +363,14 @@ def test_a_hugging_face_classifier_directory_loads_with_its_labels_mapped(tmp_pa
     BertForSequenceClassification(config).save_pretrained(tmp_path)
     AutoTokenizer.from_pretrained(str(base_model_dir()), local_files_only=True).save_pretrained(tmp_path)
     scorer = models.load(tmp_path)
-    assert scorer.labels == ("toxicity", "profanity") and scorer.precision == "fp32"  # the worker logs it
+    assert scorer.labels == ("toxicity", "profanity") and scorer.precision == "fp32"  # the audit trail names it
     [result] = scorer.score(["some text"])
     assert set(result) == {"toxicity", "profanity"} and all(0 <= v <= 1 for v in result.values())
+    # A checkpoint saved in bf16 runs in bf16, and says so.
+    halved = tmp_path / "bf16"
+    models.load(tmp_path).model.to(torch.bfloat16).save_pretrained(halved)
+    AutoTokenizer.from_pretrained(str(tmp_path), local_files_only=True).save_pretrained(halved)
+    assert models.load(halved).precision == "bf16"
 
 
 def test_spans_of_a_long_comment_are_found_inside_its_worst_passage(scorer):
@@ -428,7 +434,11 @@ def test_int8_scores_a_comment_the_same_alone_and_in_a_batch_and_near_fp32(score
     assert int8.precision == "int8" and int8.encoder.packed is not None
     assert all(isinstance(dense, Int8Dense) for layer in int8.encoder.packed.dense for dense in layer.values())
     batched = int8.score(texts)
-    assert [int8.score([text])[0] for text in texts] == batched
+    # Within 1e-5, not bit for bit: outside the exact int32 products, torch's GELU computes the elements at its
+    # thread chunks' ends with scalar erf, and where the chunks end depends on the rows in the call. A per-call
+    # activation scale moves scores by far more (it changed decisions).
+    for alone, beside in zip([int8.score([text])[0] for text in texts], batched, strict=True):
+        assert max(abs(alone[label] - beside[label]) for label in alone) <= 1e-5
     fp32 = models.load(precision="fp32").score(texts)
     for a, b in zip(fp32, batched, strict=True):
         assert max(abs(a[label] - b[label]) for label in a) < 0.05
@@ -445,7 +455,7 @@ def test_an_int8_dense_layer_quantizes_each_row_on_its_own():
     weight, bias = torch.randn(96, 64, generator=generator), torch.randn(96, generator=generator)
     x = torch.randn(20, 64, generator=generator)
     x[3] *= 50  # one loud row must not coarsen the others' steps
-    x[7] = 0  # a filler row
+    x[7] = 0  # an all-zero row: its step must not divide by zero
     dense = Int8Dense(weight, bias)
     out = dense(x)
     exact = torch.nn.functional.linear(x, weight, bias)
@@ -457,6 +467,7 @@ def test_an_int8_dense_layer_quantizes_each_row_on_its_own():
 
 def test_auto_precision_is_bf16_then_int8_where_torch_has_int8_kernels_else_fp32(monkeypatch):
     import models.encoder
+    from models.packed import Int8Dense
 
     encoder = models.encoder.Encoder()
     for bf16, vnni, expected in (
@@ -468,6 +479,10 @@ def test_auto_precision_is_bf16_then_int8_where_torch_has_int8_kernels_else_fp32
         monkeypatch.setattr(models.encoder, "cpu_has_native_bf16", lambda bf16=bf16: bf16)
         monkeypatch.setattr(models.encoder, "cpu_has_int8_kernels", lambda vnni=vnni: vnni)
         assert encoder.to_precision("auto") == expected
+        assert encoder.packed is not None
+        assert all(
+            isinstance(d, Int8Dense) == (expected == "int8") for layer in encoder.packed.dense for d in layer.values()
+        )
     monkeypatch.setattr(models.encoder.PackedBert, "supports", staticmethod(lambda model: False))
     monkeypatch.setattr(models.encoder, "cpu_has_int8_kernels", lambda: True)
     assert encoder.to_precision("auto") == "fp32"  # int8 runs only in the packed encoder

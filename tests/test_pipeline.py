@@ -521,3 +521,12 @@ def test_a_worker_stops_listening_for_commands_when_the_unsubscribe_reply_comes_
     stopping.start()
     stopping.join(timeout=15)  # RQ's own listener would hold the worker here for 60 s
     assert not stopping.is_alive() and not worker.pubsub_thread.is_alive()
+
+
+def test_the_model_actor_names_its_precision_or_only_the_version_for_a_scorer_without_one(scorer):
+    from types import SimpleNamespace
+
+    from workers.jobs import model_actor
+
+    assert model_actor(scorer) == f"model:{scorer.version}:{scorer.precision}"
+    assert model_actor(SimpleNamespace(version="site-own-1")) == "model:site-own-1"

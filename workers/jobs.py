@@ -186,10 +186,16 @@ def decide_one(
         reasons=decision.reasons,
         scores=scores,
         model_version=scorer.version,
-        # The precision the encoder ran in moves scores by up to ~0.1 (int8) and can flip a decision near a
-        # threshold, so the audit trail names it beside the version.
-        actor=f"model:{scorer.version}:{scorer.precision}",
+        actor=model_actor(scorer),
     )
+
+
+def model_actor(scorer: Any) -> str:
+    """`model:<version>:<precision>`. The encoder's precision moves a score by up to 0.12 in int8 against fp32
+    (bench/precision_auc.py, v19) and so can flip a decision near a threshold: the audit trail names it. A scorer
+    a site plugs in without a `precision` is named by its version alone."""
+    precision = getattr(scorer, "precision", None)
+    return f"model:{scorer.version}:{precision}" if precision else f"model:{scorer.version}"
 
 
 def facts_of(session: Session, comment: Comment, policy: dict[str, Any]) -> CommentFacts:

@@ -81,8 +81,8 @@ def run_worker(settings: Settings, burst: bool = False) -> None:
         torch.set_num_threads(settings.torch_threads)
     rt = runtime.configure(settings)
     scorer = rt.scorer()
-    # Scores differ slightly by precision (bf16 or int8 by CPU): the log says which one decided.
-    log.info("event=model_loaded version=%s precision=%s", scorer.version, scorer.precision)
+    # Scores differ slightly by precision (bf16, int8 or fp32 by CPU): the log says which one decided.
+    log.info("event=model_loaded version=%s precision=%s", scorer.version, getattr(scorer, "precision", "unknown"))
     assert rt.redis is not None
     reconciler = Reconciler(rt)
     reconciler.start()
