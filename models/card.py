@@ -82,12 +82,14 @@ def sentence_lines(config: dict[str, Any]) -> list[str]:
     ]
 
 
-def template_counts(promotion_pairs: bool = False, praise_pairs: bool = False) -> dict[str, int]:
+def template_counts(
+    promotion_pairs: bool = False, praise_pairs: bool = False, hate_word: bool = False
+) -> dict[str, int]:
     from collections import Counter
 
     from models import data
 
-    counts = Counter(row.stratum for row in data.functional_rows(promotion_pairs, praise_pairs))
+    counts = Counter(row.stratum for row in data.functional_rows(promotion_pairs, praise_pairs, hate_word))
     return {"identity": len(data.identity_rows()), **counts}
 
 
@@ -131,16 +133,25 @@ def loso_summary(folds: list[dict[str, Any]]) -> list[str]:
 FOLD_SIZE_SETTINGS = {"epochs", "cap_scale", "version", "extra_labels"}
 
 
+HATE_WORD_GROUPS = {
+    "clean_hate": 'clean, saying "hate"',
+    "clean_no_hate": "clean, not saying it",
+    "offensive_hate": 'offensive, saying "hate"',
+    "offensive_no_hate": "offensive, not saying it",
+}
+
+
 # Recipe switches added since v17, as every recipe before them had them: off (v17: the first two; v18: sentence
 # labels, stored as a JSON list; after v18: counterfactual pairing, a weight, 0 in every shipped recipe, and sentence
-# rows). A recipe that predates them is replayed (evaluate.loso_config_for) and compared (here) with them off, not
-# as "None".
+# rows; v20: the "hate" rows). A recipe that predates them is replayed (evaluate.loso_config_for) and compared
+# (here) with them off, not as "None".
 LATER_SWITCHES: dict[str, Any] = {
     "linkless_tweets_as_ham": False,
     "praise_pairs": False,
     "sentence_labels": [],
     "counterfactual_pairing": 0.0,
     "sentence_rows": False,
+    "hate_word_rows": False,
 }
 
 
@@ -203,7 +214,11 @@ def loso_rows(folds: list[dict[str, Any]]) -> list[str]:
 def write_card(artifact_dir: Path) -> str:
     config = json.loads((artifact_dir / "config.json").read_text())
     training = config.get("training", {})
-    counts = template_counts(training.get("promotion_pairs", False), training.get("praise_pairs", False))
+    counts = template_counts(
+        training.get("promotion_pairs", False),
+        training.get("praise_pairs", False),
+        training.get("hate_word_rows", False),
+    )
     evaluation_file = artifact_dir / "evaluation.json"
     evaluation = json.loads(evaluation_file.read_text()) if evaluation_file.is_file() else None
     lines = [
@@ -247,7 +262,13 @@ def write_card(artifact_dir: Path) -> str:
         "toxic but no identity attack (HateCheck's abuse of non-protected targets: without them the model took any",
         f"abuse of a politician for an identity attack), {counts['demand_not_identity']} calls to jail or fire an",
         f"official (no identity attack, toxicity left unsaid), {counts['civil_criticism']} plain criticisms of",
-        "officials (neither),",
+        "officials (neither),"
+        + (
+            f' {counts["hate_not_people"]} sentences saying "hate" of things or of hate itself (neither: "I hate'
+            ' Mondays." had scored as an identity attack),'
+            if counts.get("hate_not_people")
+            else ""
+        ),
         f"{counts['slur_attack']} attacks with a slur and",
         f"{counts['slur_condemned']} sentences condemning one, {counts['counter_speech']} counter-speech sentences;",
         f"comment spam of kinds the sources lack or have only one of: {counts['blog_spam']} blog-style,",
@@ -267,7 +288,13 @@ def write_card(artifact_dir: Path) -> str:
         + "). The spam rows and the honest comments are each seen"
         f" {config.get('training', {}).get('spam_template_repeats', 1)} times.",
         "They are training rows only: the measurements below are all on the real sources. They were",
-        "written after reading the spam sources and Davidson's hate tweets, so the leave-one-source-out figures",
+        "written after reading the spam sources and Davidson's hate tweets"
+        + (
+            ', and the "hate" rows after reading OLID\'s clean tweets that say it'
+            if counts.get("hate_not_people")
+            else ""
+        )
+        + ", so the leave-one-source-out figures",
         "for those sources carry that reading: they measure the other sources plus these rows.",
         "",
         f"**Platform formatting.** In training, {config.get('training', {}).get('platform_formatting', 0):.0%} of the",
@@ -379,6 +406,25 @@ def write_card(artifact_dir: Path) -> str:
                 "",
                 f"ROC-AUC of `identity_attack`, group against one person: {_f(by_target['grp_vs_ind_roc_auc'])}",
             ]
+        if hate_word := fixed.get("hate_word"):
+            thresholds = hate_word["thresholds"]
+            lines += [
+                "",
+                "OLID's tweets (never trained on) flagged at the thresholds (toxicity"
+                f" {thresholds['toxicity']}, identity_attack {thresholds['identity_attack']}), by whether they say",
+                '"hate" (hate, hated, hatred, hateful, ...): the word that names the label should not decide it.',
+                f"Each group is a random sample of {hate_word['sample']:,} where it has more.",
+                "",
+                "| tweets | n | toxicity flagged | identity_attack flagged |",
+                "|---|---|---|---|",
+            ]
+            for name, meaning in HATE_WORD_GROUPS.items():
+                if group := hate_word.get(name):
+                    n = group["n"]
+                    lines.append(
+                        f"| {meaning} | {n} | {group['toxicity']} ({group['toxicity'] / n:.3f})"
+                        f" | {group['identity_attack']} ({group['identity_attack'] / n:.3f}) |"
+                    )
         if loso := evaluation.get("leave_one_source_out"):
             lines += [
                 "",

@@ -346,6 +346,50 @@ PERSONAL_ABUSE = (
     "Only a moron would write a comment this dumb.",
     "You have the brains of a doorknob.",
 )
+# "Hate" aimed at things, and talk about hate, beside hatred aimed at the reader (HateCheck's non-hateful uses of
+# profanity and of a slur, for the word that names the label). The attacks above and Davidson's hate tweets say
+# "I hate ..." of groups, and no row said it of anything else: v19 scored "I hate Mondays." 0.97 toxicity and 0.92
+# identity_attack, "Everyone here hates the new parking rules." 0.90 and 0.86, and held OLID's clean tweets
+# that say "hate" (never trained on; evaluate.hate_word_probe) for toxicity five times as often as its other
+# clean tweets (33 of 135 against 97 of 2,000). Hatred aimed at the reader stays toxic, but attacks no identity.
+HATED_THINGS = (
+    "Mondays", "the new parking meters", "this rainy weather", "the traffic on the bypass", "the new website layout",
+    "paywalls", "the roadworks on the high street", "autoplay videos", "waiting on hold", "the smell from the landfill",
+    "losing to our rivals", "early kick-offs", "the price of petrol", "pineapple on pizza",
+)  # fmt: skip
+HATING_THINGS = (
+    "I hate {x}.",
+    "Everyone here hates {x}.",
+    "I absolutely hate {x}, and I'm not the only one.",
+    "Does anyone else hate {x}?",
+    "We all hate {x}, so why does the council keep it?",
+    "My kids hate {x} as much as I do.",
+    "Honestly I hated {x} at first, but I've come round.",
+    "I'm starting to really hate {x}.",
+)
+TALK_OF_HATE = (
+    "There is far too much hate in these comments.",
+    "Hate has no place in this town.",
+    "Spreading hate online helps nobody.",
+    "The march was a stand against hate and division.",
+    "She got hate mail for weeks after the article ran.",
+    "Police are treating the attack on the mosque as a hate crime.",
+    "Love wins over hate, every time.",
+    "I don't hate anyone, I just disagree with the policy.",
+    "Why is there so much hate for the referee? He had a decent game.",
+    "Haters gonna hate, the team played well and won.",
+    "The council passed a motion condemning hate speech.",
+    "People who disagree with me aren't haters, they just see it differently.",
+)
+INSULT_NOUNS = ("idiot", "moron", "clown", "loser", "troll", "fool")
+HATING_THE_READER = (
+    "Everyone here hates you, you {i}.",
+    "I hate you, you pathetic {i}.",
+    "Nobody likes you, {i}.",
+    "Go away, {i}, everyone here hates you.",
+    "You're a worthless {i} and we all despise you.",
+    "We all hate your stupid comments, {i}.",
+)
 # Attacks on where someone comes from that never name the group ("your kind"): v7 scored "Go back to your own
 # country, we don't want your kind here." 0.23. Named groups and slurs are covered above and below.
 PLACES = ("this country", "this town", "our neighbourhood", "this street")
@@ -746,9 +790,10 @@ def plural(noun: str) -> str:
     return noun + "s"
 
 
-def functional_rows(promotion_pairs: bool = False, praise_pairs: bool = False) -> list[Row]:
+def functional_rows(promotion_pairs: bool = False, praise_pairs: bool = False, hate_word: bool = False) -> list[Row]:
     """The hand-written functional cases; each row's `stratum` names its kind (the model card counts them).
-    `promotion_pairs` adds `promotion_rows` (TrainConfig.promotion_pairs), `praise_pairs` `praise_rows`."""
+    `promotion_pairs` adds `promotion_rows` (TrainConfig.promotion_pairs), `praise_pairs` `praise_rows`,
+    `hate_word` the rows saying "hate" of things and of the reader (TrainConfig.hate_word_rows)."""
     rows = []
     every_label = {"toxicity": 0.0, "identity_attack": 0.0, "profanity": 0.0, "spam": 0.0}
     spam = every_label | {"spam": 1.0}
@@ -785,6 +830,14 @@ def functional_rows(promotion_pairs: bool = False, praise_pairs: bool = False) -
             add("abuse_not_identity", template.format(t=role_group, T=role_group.capitalize()), abuse)
     for text in PERSONAL_ABUSE:
         add("abuse_not_identity", text, abuse)
+    for thing in HATED_THINGS if hate_word else ():
+        for template in HATING_THINGS:
+            add("hate_not_people", template.format(x=thing), every_label)
+    for text in TALK_OF_HATE if hate_word else ():
+        add("hate_not_people", text, every_label)
+    for insult in INSULT_NOUNS if hate_word else ():
+        for template in HATING_THE_READER:
+            add("abuse_not_identity", template.format(i=insult), abuse)
     for place in PLACES:
         fills = {"place": place, "Place": place[0].upper() + place[1:]}
         for template in ORIGIN_ATTACKS:
@@ -831,10 +884,12 @@ def functional_rows(promotion_pairs: bool = False, praise_pairs: bool = False) -
     return list(unique.values())
 
 
-def template_rows(spam_repeats: int = 1, promotion_pairs: bool = False, praise_pairs: bool = False) -> list[Row]:
+def template_rows(
+    spam_repeats: int = 1, promotion_pairs: bool = False, praise_pairs: bool = False, hate_word: bool = False
+) -> list[Row]:
     """Every synthetic training row: identity mentions, and the functional cases, the spam ones and the honest
     comments in spam's words repeated (repeated alone, the spam rows taught that those words are spam)."""
-    functional = functional_rows(promotion_pairs, praise_pairs)
+    functional = functional_rows(promotion_pairs, praise_pairs, hate_word)
     repeated = [r for r in functional if r.targets["spam"] == 1.0 or r.stratum == "honest_comment"]
     return identity_rows() + functional + repeated * (spam_repeats - 1)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -188,6 +189,8 @@ def fixed_split(artifact_dir: Path, data_dir: Path) -> dict[str, Any]:
         )
     if by_target := identity_attack_by_target(scorer, data_dir):
         report["identity_attack_by_target"] = by_target
+    if hate_word := hate_word_probe(scorer, data_dir):
+        report["hate_word"] = hate_word
     return report
 
 
@@ -217,6 +220,46 @@ def identity_attack_by_target(scorer: Any, data_dir: Path) -> dict[str, Any] | N
             report[kind] = {"n": int(chosen.sum()), "flagged": round(flagged, 4)}
     person_or_group = kinds != "OTH"
     report["grp_vs_ind_roc_auc"] = _r(roc_auc(kinds[person_or_group] == "GRP", scores[person_or_group]))
+    return report
+
+
+# hate, hates, hated, hater(s), hating, hatred, hateful, and inside a hashtag ("#DemocratsHateAmerica").
+HATE_WORD = re.compile(r"(?i:\bhat(?:e[sdr]?|ers|ing|red|eful))|Hat(?:e|red)")
+# Only the groups not saying "hate" are large; each is capped at a fixed-seed sample.
+HATE_PROBE_SAMPLE = 2000
+
+
+def hate_word_probe(scorer: Any, data_dir: Path) -> dict[str, Any] | None:
+    """How often OLID's tweets (never trained on) are flagged for `toxicity` and `identity_attack`, clean and
+    offensive apart, by whether they say "hate": the word that names the label should not decide it. v19 held
+    clean tweets saying it five times as often as other clean tweets (data.HATED_THINGS)."""
+    path = data_dir / OLID_FILE
+    if not path.is_file():
+        return None
+    with open(path, newline="", encoding="utf-8") as handle:
+        tweets = [r for r in csv.DictReader(handle) if r.get("subtask_a") in ("NOT", "OFF")]
+    rng = random.Random(13)
+    groups: dict[str, list[str]] = {}
+    for offensive in ("NOT", "OFF"):
+        for says_hate in (True, False):
+            texts = [
+                r["text"]
+                for r in tweets
+                if r["subtask_a"] == offensive and bool(HATE_WORD.search(r["text"])) == says_hate
+            ]
+            if len(texts) > HATE_PROBE_SAMPLE:
+                texts = rng.sample(texts, HATE_PROBE_SAMPLE)
+            groups[f"{'clean' if offensive == 'NOT' else 'offensive'}_{'hate' if says_hate else 'no_hate'}"] = texts
+    report: dict[str, Any] = {"thresholds": {}, "sample": HATE_PROBE_SAMPLE}
+    for label in ("toxicity", "identity_attack"):
+        report["thresholds"][label] = scorer.thresholds.get(label, 0.5)
+    for name, texts in groups.items():
+        if not texts:
+            continue
+        scores = scorer.score([data.normalize(t) for t in texts])
+        report[name] = {"n": len(texts)}
+        for label, threshold in report["thresholds"].items():
+            report[name][label] = int(sum(s[label] >= threshold for s in scores))
     return report
 
 

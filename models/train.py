@@ -81,6 +81,9 @@ class TrainConfig:
     # says why). No source has it, so no fold can show what it buys; refitting the n-gram model alone with and
     # without them moved the spam folds by -0.001 to +0.005.
     praise_pairs: bool = True
+    # "Hate" said of things and of hate itself (not toxic), and of the reader (toxic, no identity attack):
+    # data.HATED_THINGS says why.
+    hate_word_rows: bool = True
     tweet_spam_targets: bool = False
     # ...except the tweets with no link, kept as not spam (v17): without a link, what nobody judged for spam is an
     # ordinary short informal message, which is what YouTube's and SMS's ham look like and the news and Wikipedia
@@ -302,6 +305,7 @@ def sampled_templates(config: TrainConfig) -> list[data.Row]:
         spam_repeats=config.spam_template_repeats,
         promotion_pairs=config.promotion_pairs,
         praise_pairs=config.praise_pairs,
+        hate_word=config.hate_word_rows,
     )
     random.Random(config.seed).shuffle(templates)
     return templates[: max(2, int(len(templates) * config.cap_scale))]

@@ -159,6 +159,7 @@ def train_config(args: argparse.Namespace) -> Any:
             "linkless_tweets_as_ham",
             "counterfactual_pairing",
             "sentence_rows",
+            "hate_word_rows",
         )
     }
     config = TrainConfig(
@@ -368,6 +369,12 @@ def parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         help="also train on each comment's most suspicious sentence alone, as the scorer scores it (on in the shipped"
         " recipe; TrainConfig.sentence_rows)",
+    )
+    train.add_argument(
+        "--hate-word-rows",
+        action=argparse.BooleanOptionalAction,
+        help='hand-written rows saying "hate" of things (not toxic) and of the reader (toxic, no identity attack); on'
+        " in the shipped recipe, TrainConfig.hate_word_rows",
     )
     train.add_argument(
         "--no-lexical",

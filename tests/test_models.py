@@ -193,6 +193,9 @@ def test_load_refuses_a_directory_without_an_artifact(tmp_path):
 
 @pytest.mark.skipif(not DATA_DIR.is_dir(), reason="shared training data not present")
 def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_sample(tmp_path):
+    from models.card import HATE_WORD_GROUPS
+    from models.evaluate import HATE_WORD
+
     out = tmp_path / "tiny"
     env = dict(os.environ)
     labels = tmp_path / "labels.csv"  # as `civility export-labels` writes it
@@ -246,7 +249,8 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
         == (report["fixed"]["identity"]["non_toxic_naming_identity"]["n"])
     )
     with open(DATA_DIR / "olid_offenseval2019_tweets.csv", newline="", encoding="utf-8") as handle:
-        targets = [r["subtask_c"] for r in csv.DictReader(handle) if r["subtask_b"] == "TIN"]
+        olid = list(csv.DictReader(handle))
+    targets = [r["subtask_c"] for r in olid if r["subtask_b"] == "TIN"]
     by_target = report["fixed"]["identity_attack_by_target"]
     assert {kind: by_target[kind]["n"] for kind in ("IND", "GRP", "OTH")} == dict(Counter(targets))
     assert all(0 <= by_target[kind]["flagged"] <= 1 for kind in ("IND", "GRP", "OTH"))
@@ -258,6 +262,18 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     assert "| source | naming an identity: n | FPR | naming none: n | FPR |" in card
     assert "**Beside the encoder**, for `spam`" in card and "**The most suspicious sentence**, for `spam`" in card
     assert f"| one person (IND) | {by_target['IND']['n']} |" in card
+    # OLID's clean tweets saying "hate", beside a sample of those that don't, and the offensive ones likewise.
+    hate_word = report["fixed"]["hate_word"]
+    says_hate = [bool(HATE_WORD.search(r["text"])) for r in olid if r["subtask_a"] == "NOT"]
+    assert hate_word["clean_hate"]["n"] == sum(says_hate)
+    assert hate_word["clean_no_hate"]["n"] == min(says_hate.count(False), hate_word["sample"])
+    assert all(
+        0 <= hate_word[g][label] <= hate_word[g]["n"]
+        for g in HATE_WORD_GROUPS
+        for label in ("toxicity", "identity_attack")
+    )
+    clean = hate_word["clean_hate"]
+    assert f'| clean, saying "hate" | {clean["n"]} | {clean["toxicity"]} ({clean["toxicity"] / clean["n"]:.3f})' in card
 
     # One fold run alone, at its own size, is kept apart from the full table; a misspelt fold fails at once.
     sms = "sms_spam_collection.csv (message style)"
@@ -287,6 +303,8 @@ def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on()
     assert unset.linkless_tweets_as_ham is None and train_config(unset).linkless_tweets_as_ham
     assert unset.praise_pairs is None and train_config(unset).praise_pairs
     assert train_config(parser().parse_args([*base, "--no-praise-pairs"])).praise_pairs is False
+    assert unset.hate_word_rows is None and train_config(unset).hate_word_rows
+    assert train_config(parser().parse_args([*base, "--no-hate-word-rows"])).hate_word_rows is False
     flipped = parser().parse_args(
         [*base, "--no-promotion-pairs", "--tweet-spam-targets", "--no-linkless-tweets-as-ham"]
     )
@@ -310,6 +328,7 @@ def test_an_artifact_from_before_the_lexical_model_is_measured_with_its_own_reci
     assert config.lexical_labels == () and config.promotion_pairs is False and config.cap_scale == 0.3
     assert config.praise_pairs is False and config.linkless_tweets_as_ham is False  # both came with v17
     assert config.sentence_labels == ()  # came with v18: older calibrations were fitted to whole comments
+    assert config.hate_word_rows is False  # came with v20
     (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": {"lexical_labels": ["spam"]}}))
     v13 = loso_config_for(tmp_path, epochs=1, cap_scale=0.3)
     assert v13.lexical_labels == ("spam",) and v13.lexical_digits == "raw"  # v13 read digits raw
@@ -726,6 +745,22 @@ def test_praise_of_the_site_is_paired_with_the_same_opener_and_a_remark_on_the_s
     assert all(rows[t].targets["spam"] == 0.0 and rows[t].stratum == "honest_comment" for t in honest)
 
 
+def test_hate_said_of_things_is_no_attack_and_said_of_the_reader_attacks_no_identity():
+    from models import data
+
+    assert not any("Mondays" in r.text for r in data.functional_rows(True, True))  # off unless asked for
+    rows = {r.text: r for r in data.functional_rows(hate_word=True)}
+    things = [r for r in rows.values() if r.stratum == "hate_not_people"]
+    assert len(things) == len(data.HATED_THINGS) * len(data.HATING_THINGS) + len(data.TALK_OF_HATE)
+    assert all(set(r.targets.values()) == {0.0} for r in things)
+    assert set(rows["I hate Mondays."].targets.values()) == {0.0}
+    reader = rows["Everyone here hates you, you idiot."]
+    assert reader.stratum == "abuse_not_identity"
+    assert reader.targets["toxicity"] == 1.0 and reader.targets["identity_attack"] == 0.0
+    # No thing hated is a group of people: those rows would teach that hating a group is fine.
+    assert not any(data.IDENTITY_PATTERN.search(r.text) for r in things)
+
+
 @pytest.mark.skipif(not DATA_DIR.is_dir(), reason="shared training data not present")
 def test_the_hand_written_rows_scale_with_the_caps_in_training_and_in_every_fold(monkeypatch):
     from dataclasses import replace
@@ -734,7 +769,12 @@ def test_the_hand_written_rows_scale_with_the_caps_in_training_and_in_every_fold
     from models.train import TrainConfig, sampled_templates
 
     config = TrainConfig(version="t")
-    full = data.template_rows(spam_repeats=3, promotion_pairs=config.promotion_pairs, praise_pairs=config.praise_pairs)
+    full = data.template_rows(
+        spam_repeats=3,
+        promotion_pairs=config.promotion_pairs,
+        praise_pairs=config.praise_pairs,
+        hate_word=config.hate_word_rows,
+    )
     assert len(sampled_templates(config)) == len(full)
     small = replace(config, cap_scale=0.05)
     assert len(sampled_templates(small)) == int(len(full) * 0.05)
