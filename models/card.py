@@ -143,8 +143,8 @@ HATE_WORD_GROUPS = {
 
 # Recipe switches added since v17, as every recipe before them had them: off (v17: the first two; v18: sentence
 # labels, stored as a JSON list; after v18: counterfactual pairing, a weight, 0 in every shipped recipe, and sentence
-# rows; v20: the "hate" rows). A recipe that predates them is replayed (evaluate.loso_config_for) and compared
-# (here) with them off, not as "None".
+# rows; after v19: the "hate" rows, off in the shipped recipe). A recipe that predates them is replayed
+# (evaluate.loso_config_for) and compared (here) with them off, not as "None".
 LATER_SWITCHES: dict[str, Any] = {
     "linkless_tweets_as_ham": False,
     "praise_pairs": False,
@@ -413,7 +413,7 @@ def write_card(artifact_dir: Path) -> str:
                 "OLID's tweets (never trained on) flagged at the thresholds (toxicity"
                 f" {thresholds['toxicity']}, identity_attack {thresholds['identity_attack']}), by whether they say",
                 '"hate" (hate, hated, hatred, hateful, ...): the word that names the label should not decide it.',
-                f"Each group is a random sample of {hate_word['sample']:,} where it has more.",
+                "Saying it: all of OLID's tweets that do; not saying it: the OLID tweets among the unseen rows above.",
                 "",
                 "| tweets | n | toxicity flagged | identity_attack flagged |",
                 "|---|---|---|---|",

@@ -350,8 +350,9 @@ PERSONAL_ABUSE = (
 # profanity and of a slur, for the word that names the label). The attacks above and Davidson's hate tweets say
 # "I hate ..." of groups, and no row said it of anything else: v19 scored "I hate Mondays." 0.97 toxicity and 0.92
 # identity_attack, "Everyone here hates the new parking rules." 0.90 and 0.86, and held OLID's clean tweets
-# that say "hate" (never trained on; evaluate.hate_word_probe) for toxicity five times as often as its other
-# clean tweets (33 of 135 against 97 of 2,000). Hatred aimed at the reader stays toxic, but attacks no identity.
+# that say "hate" (never trained on; evaluate.hate_word_probe) for toxicity four times as often as its other
+# clean tweets (33 of 135 against 163 of 2,955). Hatred aimed at the reader stays toxic, but attacks no identity.
+# Off in the shipped recipe: they cost more than they fixed (TrainConfig.hate_word_rows has the figures).
 HATED_THINGS = (
     "Mondays", "the new parking meters", "this rainy weather", "the traffic on the bypass", "the new website layout",
     "paywalls", "the roadworks on the high street", "autoplay videos", "waiting on hold", "the smell from the landfill",

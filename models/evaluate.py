@@ -184,13 +184,13 @@ def fixed_split(artifact_dir: Path, data_dir: Path) -> dict[str, Any]:
         report[name] = {"model": measure(subset, probs, thresholds), PEER: peer_table(subset, peer, probs[:, toxicity])}
         if name == "test_split":
             report["identity"] = identity_probe(subset, probs, thresholds["toxicity"])
+        elif hate_word := hate_word_probe(scorer, data_dir, subset, probs):
+            report["hate_word"] = hate_word
         report.setdefault("identity_counterfactual", {})[name] = counterfactual_probe(
             scorer, subset, thresholds["toxicity"]
         )
     if by_target := identity_attack_by_target(scorer, data_dir):
         report["identity_attack_by_target"] = by_target
-    if hate_word := hate_word_probe(scorer, data_dir):
-        report["hate_word"] = hate_word
     return report
 
 
@@ -225,41 +225,42 @@ def identity_attack_by_target(scorer: Any, data_dir: Path) -> dict[str, Any] | N
 
 # hate, hates, hated, hater(s), hating, hatred, hateful, and inside a hashtag ("#DemocratsHateAmerica").
 HATE_WORD = re.compile(r"(?i:\bhat(?:e[sdr]?|ers|ing|red|eful))|Hat(?:e|red)")
-# Only the groups not saying "hate" are large; each is capped at a fixed-seed sample.
-HATE_PROBE_SAMPLE = 2000
 
 
-def hate_word_probe(scorer: Any, data_dir: Path) -> dict[str, Any] | None:
+def hate_word_probe(
+    scorer: Any, data_dir: Path, unseen: list[data.Row], unseen_probs: np.ndarray
+) -> dict[str, Any] | None:
     """How often OLID's tweets (never trained on) are flagged for `toxicity` and `identity_attack`, clean and
     offensive apart, by whether they say "hate": the word that names the label should not decide it. v19 held
-    clean tweets saying it five times as often as other clean tweets (data.HATED_THINGS)."""
+    clean tweets saying it four times as often as other clean tweets (data.HATED_THINGS).
+
+    The tweets saying it are all of OLID's, scored here; those not saying it are the OLID rows of the unseen-source
+    sample (`unseen`, already scored as `unseen_probs`), so the probe costs a few hundred comments, not thousands."""
     path = data_dir / OLID_FILE
     if not path.is_file():
         return None
     with open(path, newline="", encoding="utf-8") as handle:
-        tweets = [r for r in csv.DictReader(handle) if r.get("subtask_a") in ("NOT", "OFF")]
-    rng = random.Random(13)
-    groups: dict[str, list[str]] = {}
-    for offensive in ("NOT", "OFF"):
-        for says_hate in (True, False):
-            texts = [
-                r["text"]
-                for r in tweets
-                if r["subtask_a"] == offensive and bool(HATE_WORD.search(r["text"])) == says_hate
-            ]
-            if len(texts) > HATE_PROBE_SAMPLE:
-                texts = rng.sample(texts, HATE_PROBE_SAMPLE)
-            groups[f"{'clean' if offensive == 'NOT' else 'offensive'}_{'hate' if says_hate else 'no_hate'}"] = texts
-    report: dict[str, Any] = {"thresholds": {}, "sample": HATE_PROBE_SAMPLE}
-    for label in ("toxicity", "identity_attack"):
-        report["thresholds"][label] = scorer.thresholds.get(label, 0.5)
-    for name, texts in groups.items():
-        if not texts:
-            continue
-        scores = scorer.score([data.normalize(t) for t in texts])
-        report[name] = {"n": len(texts)}
-        for label, threshold in report["thresholds"].items():
-            report[name][label] = int(sum(s[label] >= threshold for s in scores))
+        saying = [
+            r for r in csv.DictReader(handle) if r.get("subtask_a") in ("NOT", "OFF") and HATE_WORD.search(r["text"])
+        ]
+    thresholds = {label: scorer.thresholds.get(label, 0.5) for label in ("toxicity", "identity_attack")}
+    report: dict[str, Any] = {"thresholds": thresholds}
+
+    def count(name: str, probs: np.ndarray) -> None:
+        if len(probs):
+            report[name] = {"n": len(probs)}
+            for label, threshold in thresholds.items():
+                report[name][label] = int((probs[:, TRAINED_LABELS.index(label)] >= threshold).sum())
+
+    if saying:
+        probs = served_probabilities(scorer, [data.Row(data.normalize(r["text"]), OLID_FILE, {}) for r in saying])
+        offensive = np.array([r["subtask_a"] == "OFF" for r in saying])
+        count("clean_hate", probs[~offensive])
+        count("offensive_hate", probs[offensive])
+    others = [i for i, r in enumerate(unseen) if r.source == OLID_FILE and not HATE_WORD.search(r.text)]
+    offensive = np.array([unseen[i].label("toxicity") == 1 for i in others], dtype=bool)
+    count("clean_no_hate", unseen_probs[others][~offensive])
+    count("offensive_no_hate", unseen_probs[others][offensive])
     return report
 
 

@@ -373,8 +373,8 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--hate-word-rows",
         action=argparse.BooleanOptionalAction,
-        help='hand-written rows saying "hate" of things (not toxic) and of the reader (toxic, no identity attack); on'
-        " in the shipped recipe, TrainConfig.hate_word_rows",
+        help='hand-written rows saying "hate" of things (not toxic) and of the reader (toxic, no identity attack); off'
+        " in the shipped recipe, TrainConfig.hate_word_rows says why",
     )
     train.add_argument(
         "--no-lexical",
