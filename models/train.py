@@ -84,13 +84,13 @@ class TrainConfig:
     # "Hate" said of things and of hate itself (not toxic), and of the reader (toxic, no identity attack):
     # data.HATED_THINGS says why. Off in the shipped recipe: v19's recipe with them (not shipped), "I hate how slow
     # the new ticket machines are." fell from 0.57 to 0.08 and "Everyone in my office hates the open-plan layout."
-    # from 0.72 to 0.04 (written before, not training rows), attacks on groups saying "hate" stayed at 0.83 or more, and
-    # the names' own raise of OLID's clean tweets fell 0.485 -> 0.291 log-odds. But left out, cheapened (1 epoch,
-    # caps x0.3), CAT fell 0.834 -> 0.813 (under alt-profanity-check's 0.820), the identity subset 0.944 -> 0.931
-    # and OLID 0.803 -> 0.794 (Davidson 0.871 -> 0.882, Civil 0.578 -> 0.595): mean 0.863 -> 0.855. At the same
-    # rate on OLID's other clean tweets, its clean tweets saying "hate" (hate, hates, hated, hating, hater) flagged
-    # fell 0.278 -> 0.174, but offensive ones saying it 0.516 -> 0.419 too. Toxic comments say "hate" as well,
-    # and the rows taught the word away.
+    # from 0.72 to 0.04 (written before, not training rows), attacks on groups saying "hate" stayed at 0.83 or
+    # more, and what naming an identity adds to OLID's clean tweets' toxicity fell 0.485 -> 0.291 log-odds. But
+    # left out, cheapened (1 epoch, caps x0.3), CAT fell 0.834 -> 0.813 (under alt-profanity-check's 0.820), the
+    # identity subset 0.944 -> 0.931 and OLID 0.803 -> 0.794 (Davidson 0.871 -> 0.882, Civil 0.578 -> 0.595): mean
+    # 0.863 -> 0.855. At the same rate on OLID's other clean tweets, its clean tweets saying "hate" (hate, hates,
+    # hated, hating, hater) flagged fell 0.278 -> 0.174, but offensive ones saying it 0.516 -> 0.419 too. Toxic
+    # comments say "hate" as well, and the rows taught the word away.
     hate_word_rows: bool = False
     tweet_spam_targets: bool = False
     # ...except the tweets with no link, kept as not spam (v17): without a link, what nobody judged for spam is an
