@@ -83,13 +83,15 @@ def sentence_lines(config: dict[str, Any]) -> list[str]:
 
 
 def template_counts(
-    promotion_pairs: bool = False, praise_pairs: bool = False, hate_word: bool = False
+    promotion_pairs: bool = False, praise_pairs: bool = False, hate_word: bool = False, insult_contrast: bool = False
 ) -> dict[str, int]:
     from collections import Counter
 
     from models import data
 
-    counts = Counter(row.stratum for row in data.functional_rows(promotion_pairs, praise_pairs, hate_word))
+    counts = Counter(
+        row.stratum for row in data.functional_rows(promotion_pairs, praise_pairs, hate_word, insult_contrast)
+    )
     return {"identity": len(data.identity_rows()), **counts}
 
 
@@ -152,6 +154,7 @@ LATER_SWITCHES: dict[str, Any] = {
     "counterfactual_pairing": 0.0,
     "sentence_rows": False,
     "hate_word_rows": False,
+    "insult_contrast_rows": False,
 }
 
 
@@ -218,6 +221,7 @@ def write_card(artifact_dir: Path) -> str:
         training.get("promotion_pairs", False),
         training.get("praise_pairs", False),
         training.get("hate_word_rows", False),
+        training.get("insult_contrast_rows", False),
     )
     evaluation_file = artifact_dir / "evaluation.json"
     evaluation = json.loads(evaluation_file.read_text()) if evaluation_file.is_file() else None
@@ -269,7 +273,14 @@ def write_card(artifact_dir: Path) -> str:
             if counts.get("hate_not_people")
             else ""
         ),
-        f"{counts['slur_attack']} attacks with a slur and",
+        f"{counts['slur_attack']} attacks with a slur"
+        + (
+            f', {counts["insult_in_slur_frame"]} ordinary insults in the same sentences ("you\'re a muppet": toxic,'
+            ' no identity attack; without them "You halfwit." scored 0.96 identity_attack)'
+            if counts.get("insult_in_slur_frame")
+            else ""
+        )
+        + " and",
         f"{counts['slur_condemned']} sentences condemning one, {counts['counter_speech']} counter-speech sentences;",
         f"comment spam of kinds the sources lack or have only one of: {counts['blog_spam']} blog-style,",
         f"{counts['self_promotion']} self-promotion and engagement bait, {counts['testimonial_spam']} testimonials",

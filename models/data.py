@@ -434,6 +434,17 @@ SLUR_ATTACKS = (
     "typical {s}, always complaining",
     "get out of here you {s}",
 )
+# Ordinary insults in the slur attacks' own sentences (HateCheck's contrast set: the same frame with a non-
+# protected target). The slur rows put slurs in the frames personal insults use, and v19 read the frame as the
+# attack: "You halfwit." 0.96 identity_attack, "..., you dimwit." 0.71. Labelled toxic, no identity attack, no
+# profanity. "halfwit" and "dimwit" are left out on purpose: they measure the rows, they do not train them.
+# Off in the shipped recipe: they cost more than they fixed (TrainConfig.insult_contrast_rows has the figures).
+ORDINARY_INSULTS = (
+    "idiot", "moron", "imbecile", "nitwit", "buffoon", "muppet", "numpty", "dunce", "twit", "airhead", "simpleton",
+    "lowlife", "weirdo", "creep", "crybaby", "hypocrite", "coward", "liar", "clown", "fool", "loser", "troll",
+    "nutjob", "bonehead", "knucklehead", "blockhead", "doofus",
+)  # fmt: skip
+INSULT_FRAMES = tuple(t for t in SLUR_ATTACKS if "{s}" in t)  # the singular ones: about a group, an insult is odd
 SLUR_DENOUNCED = (
     "Calling anyone a {s} is never okay.",
     "He was rightly fired for calling a coworker a {s}.",
@@ -791,10 +802,13 @@ def plural(noun: str) -> str:
     return noun + "s"
 
 
-def functional_rows(promotion_pairs: bool = False, praise_pairs: bool = False, hate_word: bool = False) -> list[Row]:
+def functional_rows(
+    promotion_pairs: bool = False, praise_pairs: bool = False, hate_word: bool = False, insult_contrast: bool = False
+) -> list[Row]:
     """The hand-written functional cases; each row's `stratum` names its kind (the model card counts them).
     `promotion_pairs` adds `promotion_rows` (TrainConfig.promotion_pairs), `praise_pairs` `praise_rows`,
-    `hate_word` the rows saying "hate" of things and of the reader (TrainConfig.hate_word_rows)."""
+    `hate_word` the rows saying "hate" of things and of the reader (TrainConfig.hate_word_rows), `insult_contrast`
+    ordinary insults in the slur attacks' frames (TrainConfig.insult_contrast_rows)."""
     rows = []
     every_label = {"toxicity": 0.0, "identity_attack": 0.0, "profanity": 0.0, "spam": 0.0}
     spam = every_label | {"spam": 1.0}
@@ -855,6 +869,10 @@ def functional_rows(promotion_pairs: bool = False, praise_pairs: bool = False, h
             add("slur_attack", template.format(**fills), attack)
         for template in SLUR_DENOUNCED:
             add("slur_condemned", template.format(**fills), condemned)
+    for insult in ORDINARY_INSULTS if insult_contrast else ():
+        for template in INSULT_FRAMES:
+            text = template.format(s=insult)
+            add("insult_in_slur_frame", re.sub(r"\ba (?=[aeiou])", "an ", text), abuse)
     for n, url, product in SPAM_FILLS:
         for template in COMMENT_SPAM:
             add("blog_spam", template.format(n=n, url=url, product=product), spam)
@@ -886,11 +904,15 @@ def functional_rows(promotion_pairs: bool = False, praise_pairs: bool = False, h
 
 
 def template_rows(
-    spam_repeats: int = 1, promotion_pairs: bool = False, praise_pairs: bool = False, hate_word: bool = False
+    spam_repeats: int = 1,
+    promotion_pairs: bool = False,
+    praise_pairs: bool = False,
+    hate_word: bool = False,
+    insult_contrast: bool = False,
 ) -> list[Row]:
     """Every synthetic training row: identity mentions, and the functional cases, the spam ones and the honest
     comments in spam's words repeated (repeated alone, the spam rows taught that those words are spam)."""
-    functional = functional_rows(promotion_pairs, praise_pairs, hate_word)
+    functional = functional_rows(promotion_pairs, praise_pairs, hate_word, insult_contrast)
     repeated = [r for r in functional if r.targets["spam"] == 1.0 or r.stratum == "honest_comment"]
     return identity_rows() + functional + repeated * (spam_repeats - 1)
 

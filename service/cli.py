@@ -160,6 +160,7 @@ def train_config(args: argparse.Namespace) -> Any:
             "counterfactual_pairing",
             "sentence_rows",
             "hate_word_rows",
+            "insult_contrast_rows",
         )
     }
     config = TrainConfig(
@@ -375,6 +376,12 @@ def parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         help='hand-written rows saying "hate" of things (not toxic) and of the reader (toxic, no identity attack); off'
         " in the shipped recipe, TrainConfig.hate_word_rows says why",
+    )
+    train.add_argument(
+        "--insult-contrast-rows",
+        action=argparse.BooleanOptionalAction,
+        help='hand-written ordinary insults ("idiot", "muppet") in the slur attacks\' sentences, labelled toxic but no'
+        " identity attack; off in the shipped recipe, TrainConfig.insult_contrast_rows says why",
     )
     train.add_argument(
         "--no-lexical",

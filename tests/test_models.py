@@ -308,6 +308,8 @@ def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on()
     assert train_config(parser().parse_args([*base, "--no-praise-pairs"])).praise_pairs is False
     assert unset.hate_word_rows is None and train_config(unset).hate_word_rows is False  # tried after v19, not shipped
     assert train_config(parser().parse_args([*base, "--hate-word-rows"])).hate_word_rows is True
+    assert unset.insult_contrast_rows is None and train_config(unset).insult_contrast_rows is False  # not shipped
+    assert train_config(parser().parse_args([*base, "--insult-contrast-rows"])).insult_contrast_rows is True
     flipped = parser().parse_args(
         [*base, "--no-promotion-pairs", "--tweet-spam-targets", "--no-linkless-tweets-as-ham"]
     )
@@ -331,7 +333,7 @@ def test_an_artifact_from_before_the_lexical_model_is_measured_with_its_own_reci
     assert config.lexical_labels == () and config.promotion_pairs is False and config.cap_scale == 0.3
     assert config.praise_pairs is False and config.linkless_tweets_as_ham is False  # both came with v17
     assert config.sentence_labels == ()  # came with v18: older calibrations were fitted to whole comments
-    assert config.hate_word_rows is False  # came after v19
+    assert config.hate_word_rows is False and config.insult_contrast_rows is False  # came after v19
     (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": {"lexical_labels": ["spam"]}}))
     v13 = loso_config_for(tmp_path, epochs=1, cap_scale=0.3)
     assert v13.lexical_labels == ("spam",) and v13.lexical_digits == "raw"  # v13 read digits raw
@@ -764,6 +766,29 @@ def test_hate_said_of_things_is_no_attack_and_said_of_the_reader_attacks_no_iden
     assert not any(data.IDENTITY_PATTERN.search(r.text) for r in things)
 
 
+def test_ordinary_insults_in_the_slur_frames_are_toxic_but_attack_no_identity():
+    from models import data
+
+    assert not any(r.stratum == "insult_in_slur_frame" for r in data.functional_rows())  # off unless asked for
+    rows = {r.text: r for r in data.functional_rows(insult_contrast=True)}
+    insults = [r for r in rows.values() if r.stratum == "insult_in_slur_frame"]
+    assert len(insults) == len(data.ORDINARY_INSULTS) * len(data.INSULT_FRAMES)
+    assert all(r.targets == {"toxicity": 1.0, "identity_attack": 0.0, "profanity": 0.0, "spam": 0.0} for r in insults)
+    # The same frames carry the slurs, labelled as identity attacks: that contrast is the point of the rows.
+    assert rows["you're a muppet"].targets["identity_attack"] == 0.0
+    slur = data.slurs()[0]
+    assert rows[f"you're a {slur}"].targets["identity_attack"] == 1.0
+    assert "you're an idiot" in rows and "you're a idiot" not in rows
+    # No insult names or slurs an identity, and the two insults the probe measures stay out of training.
+    words = {w for r in insults for w in re.findall(r"[a-z-]+", r.text.lower())}
+    assert not words & set(data.slurs()) and not any(data.IDENTITY_PATTERN.search(r.text) for r in insults)
+    assert not words & {"halfwit", "dimwit"}
+    from models.card import template_counts  # the card counts them only in a recipe that had them
+
+    assert template_counts(insult_contrast=True)["insult_in_slur_frame"] == len(insults)
+    assert "insult_in_slur_frame" not in template_counts()
+
+
 @pytest.mark.skipif(not DATA_DIR.is_dir(), reason="shared training data not present")
 def test_the_hand_written_rows_scale_with_the_caps_in_training_and_in_every_fold(monkeypatch):
     from dataclasses import replace
@@ -777,6 +802,7 @@ def test_the_hand_written_rows_scale_with_the_caps_in_training_and_in_every_fold
         promotion_pairs=config.promotion_pairs,
         praise_pairs=config.praise_pairs,
         hate_word=config.hate_word_rows,
+        insult_contrast=config.insult_contrast_rows,
     )
     assert len(sampled_templates(config)) == len(full)
     small = replace(config, cap_scale=0.05)
