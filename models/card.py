@@ -145,8 +145,8 @@ HATE_WORD_GROUPS = {
 
 # Recipe switches added since v17, as every recipe before them had them: off (v17: the first two; v18: sentence
 # labels, stored as a JSON list; after v18: counterfactual pairing, a weight, 0 in every shipped recipe, and sentence
-# rows; after v19: the "hate" rows, off in the shipped recipe). A recipe that predates them is replayed
-# (evaluate.loso_config_for) and compared (here) with them off, not as "None".
+# rows; after v19: the "hate" rows and the ordinary insults, both off in the shipped recipe). A recipe that predates
+# them is replayed (evaluate.loso_config_for) and compared (here) with them off, not as "None".
 LATER_SWITCHES: dict[str, Any] = {
     "linkless_tweets_as_ham": False,
     "praise_pairs": False,
@@ -276,7 +276,7 @@ def write_card(artifact_dir: Path) -> str:
         f"{counts['slur_attack']} attacks with a slur"
         + (
             f', {counts["insult_in_slur_frame"]} ordinary insults in the same sentences ("you\'re a muppet": toxic,'
-            ' no identity attack; without them "You halfwit." scored 0.96 identity_attack)'
+            ' no identity attack; without them "You halfwit." scored 0.97 identity_attack)'
             if counts.get("insult_in_slur_frame")
             else ""
         )

@@ -436,8 +436,9 @@ SLUR_ATTACKS = (
 )
 # Ordinary insults in the slur attacks' own sentences (HateCheck's contrast set: the same frame with a non-
 # protected target). The slur rows put slurs in the frames personal insults use, and v19 read the frame as the
-# attack: "You halfwit." 0.96 identity_attack, "..., you dimwit." 0.71. Labelled toxic, no identity attack, no
-# profanity. "halfwit" and "dimwit" are left out on purpose: they measure the rows, they do not train them.
+# attack: "You halfwit." 0.97 identity_attack, "Typical halfwit, always whining about the referee." 0.93 (in fp32;
+# bench/insult_probe.py). Labelled toxic, no identity attack, no profanity. "halfwit" and "dimwit" are left out on
+# purpose: that probe uses them to measure the rows, so they must not train them.
 # Off in the shipped recipe: they cost more than they fixed (TrainConfig.insult_contrast_rows has the figures).
 ORDINARY_INSULTS = (
     "idiot", "moron", "imbecile", "nitwit", "buffoon", "muppet", "numpty", "dunce", "twit", "airhead", "simpleton",

@@ -102,8 +102,8 @@ class TrainConfig:
     # left out, cheapened (1 epoch, caps x0.3), CAT fell 0.834 -> 0.822, the identity subset 0.944 -> 0.929 and
     # OLID 0.803 -> 0.795 (Davidson 0.871 -> 0.890, Civil 0.578 -> 0.583): mean 0.863 -> 0.859; and clean comments
     # naming an identity in the unseen sources were flagged 0.165 -> 0.206 (neutral wording 0.062 -> 0.093). The
-    # "hate" rows above moved every fold the same way by about as much: what about 150 more hand-written rows cost,
-    # whatever they say, may be the rows' weight against the sources rather than their content.
+    # 160 "hate" rows above moved every fold in the same direction, by amounts of the same order (up to 3x apart).
+    # So the cost may come from adding 160 or 189 hand-written rows against the sources, not from what they say.
     insult_contrast_rows: bool = False
     tweet_spam_targets: bool = False
     # ...except the tweets with no link, kept as not spam (v17): without a link, what nobody judged for spam is an

@@ -766,7 +766,7 @@ def test_hate_said_of_things_is_no_attack_and_said_of_the_reader_attacks_no_iden
     assert not any(data.IDENTITY_PATTERN.search(r.text) for r in things)
 
 
-def test_ordinary_insults_in_the_slur_frames_are_toxic_but_attack_no_identity():
+def test_ordinary_insults_in_the_slur_frames_are_toxic_but_attack_no_identity(monkeypatch):
     from models import data
 
     assert not any(r.stratum == "insult_in_slur_frame" for r in data.functional_rows())  # off unless asked for
@@ -778,11 +778,21 @@ def test_ordinary_insults_in_the_slur_frames_are_toxic_but_attack_no_identity():
     assert rows["you're a muppet"].targets["identity_attack"] == 0.0
     slur = data.slurs()[0]
     assert rows[f"you're a {slur}"].targets["identity_attack"] == 1.0
-    assert "you're an idiot" in rows and "you're a idiot" not in rows
-    # No insult names or slurs an identity, and the two insults the probe measures stay out of training.
+    assert "you're an idiot" in rows and not any(re.search(r"\ba [aeiou]", r.text) for r in insults)
+    # No insult names or slurs an identity.
     words = {w for r in insults for w in re.findall(r"[a-z-]+", r.text.lower())}
     assert not words & set(data.slurs()) and not any(data.IDENTITY_PATTERN.search(r.text) for r in insults)
-    assert not words & {"halfwit", "dimwit"}
+    # bench/insult_probe.py measures the rows on insults no row has: none of its sentences may be a training row.
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "bench"))
+    from insult_probe import probe_sentences
+
+    every = data.template_rows(3, True, True, hate_word=True, insult_contrast=True)
+    trained = " ".join(r.text.lower() for r in every)
+    assert "halfwit" not in trained and "dimwit" not in trained
+    probes = [text for texts in probe_sentences().values() for text in texts]
+    insult_recipe = data.template_rows(3, True, True, insult_contrast=True)
+    assert len(probes) == 20 and not set(probes) & {r.text for r in insult_recipe}
+    assert set(probes) & {r.text for r in every} == {"I hate Mondays."}  # the "hate" rows' own example
     from models.card import template_counts  # the card counts them only in a recipe that had them
 
     assert template_counts(insult_contrast=True)["insult_in_slur_frame"] == len(insults)

@@ -1,0 +1,86 @@
+"""toxicity, identity_attack and profanity of an artifact on sentences written to probe what the hand-written rows
+teach, none of them a training row: personal insults (is the frame read as an identity attack?), attacks on a
+group with a slur or in plain words (do they stay attacks?), and clean comments. The figures behind
+TrainConfig.insult_contrast_rows. One exception: "I hate Mondays." is also one of the "hate" rows
+(TrainConfig.hate_word_rows, not shipped), kept to show what the shipped model makes of it.
+
+    python bench/insult_probe.py [--artifact DIR] [--precision fp32]
+
+"halfwit" and "dimwit" are in no training row on purpose: they measure the insult rows rather than repeat them.
+Last line: key=value pairs (the highest identity_attack on the insults, the lowest on the attacks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+from models.data import slurs
+
+INSULTS = (
+    "You halfwit.",
+    "Read the article again before commenting, you dimwit.",
+    "Only a nincompoop would believe this.",
+    "What a total numbskull this commenter is.",
+    "Shut up, you pompous windbag.",
+    "you absolute plank",
+    "Typical halfwit, always whining about the referee.",
+    "get lost you dimwit",
+)
+# Slurs in sentences no slur row has, then attacks with no slur; slurs are filled in from models.data.slurs().
+SLUR_ATTACKS = (
+    "Nobody wants a {0} living next door.",
+    "My new neighbour is a {1}, disgusting.",
+    "the {5}s run this town now",
+    "Another {7} took my job.",
+)
+PLAIN_ATTACKS = (
+    "Muslims are a plague on this country.",
+    "Women are too stupid to vote.",
+    "Gay people shouldn't be allowed near children.",
+    "Jews control the media, everyone knows it.",
+)
+CLEAN = (
+    "I hate Mondays.",
+    "As a gay man, I thought the article was fair.",
+    "The referee was useless today.",
+    "Great reporting, thank you.",
+)
+
+
+def probe_sentences() -> dict[str, list[str]]:
+    named = slurs()
+    return {
+        "insult": list(INSULTS),
+        "attack": [t.format(*named) for t in SLUR_ATTACKS] + list(PLAIN_ATTACKS),
+        "clean": list(CLEAN),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--artifact", help="artifact directory (default: the shipped one)")
+    parser.add_argument("--precision", default="fp32", help="auto, fp32, bf16 or int8 (default fp32)")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    import models
+
+    scorer = models.load(args.artifact, precision=args.precision)
+    print(f"{scorer.version} ({scorer.precision})")
+    worst: dict[str, float] = {}
+    for kind, texts in probe_sentences().items():
+        scores = scorer.score(texts)
+        for index, row in enumerate(scores):
+            # The slur sentences are printed by number only, so the output does not put slurs on screen.
+            shown = texts[index] if kind != "attack" or index >= len(SLUR_ATTACKS) else f"slur sentence {index + 1}"
+            print(
+                f"{kind:6} toxicity {row['toxicity']:.2f} identity_attack {row['identity_attack']:.2f}"
+                f" profanity {row['profanity']:.2f}  {shown}"
+            )
+        attack = [row["identity_attack"] for row in scores]
+        worst[kind] = max(attack) if kind != "attack" else min(attack)
+    print(f"insult_identity_attack_max={worst['insult']:.2f} attack_identity_attack_min={worst['attack']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
