@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -82,16 +83,13 @@ def sentence_lines(config: dict[str, Any]) -> list[str]:
     ]
 
 
-def template_counts(
-    promotion_pairs: bool = False, praise_pairs: bool = False, hate_word: bool = False, insult_contrast: bool = False
-) -> dict[str, int]:
+def template_counts(optional: Collection[str] = ()) -> dict[str, int]:
+    """Hand-written rows per kind, with the `optional` sets (data.OPTIONAL_ROWS) a recipe had."""
     from collections import Counter
 
     from models import data
 
-    counts = Counter(
-        row.stratum for row in data.functional_rows(promotion_pairs, praise_pairs, hate_word, insult_contrast)
-    )
+    counts = Counter(row.stratum for row in data.functional_rows(optional))
     return {"identity": len(data.identity_rows()), **counts}
 
 
@@ -217,12 +215,9 @@ def loso_rows(folds: list[dict[str, Any]]) -> list[str]:
 def write_card(artifact_dir: Path) -> str:
     config = json.loads((artifact_dir / "config.json").read_text())
     training = config.get("training", {})
-    counts = template_counts(
-        training.get("promotion_pairs", False),
-        training.get("praise_pairs", False),
-        training.get("hate_word_rows", False),
-        training.get("insult_contrast_rows", False),
-    )
+    from models.data import OPTIONAL_ROWS
+
+    counts = template_counts([name for name in OPTIONAL_ROWS if training.get(name, False)])
     evaluation_file = artifact_dir / "evaluation.json"
     evaluation = json.loads(evaluation_file.read_text()) if evaluation_file.is_file() else None
     lines = [

@@ -12,7 +12,7 @@ import hashlib
 import math
 import random
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -803,13 +803,17 @@ def plural(noun: str) -> str:
     return noun + "s"
 
 
-def functional_rows(
-    promotion_pairs: bool = False, praise_pairs: bool = False, hate_word: bool = False, insult_contrast: bool = False
-) -> list[Row]:
+# The hand-written row sets a recipe may leave out, each named by the TrainConfig switch that adds it:
+# `promotion_rows`, `praise_rows`, the rows saying "hate" of things and of the reader, and ordinary insults in the
+# slur attacks' frames. One name per set, so the switch, the training rows and the model card's counts agree.
+OPTIONAL_ROWS = ("promotion_pairs", "praise_pairs", "hate_word_rows", "insult_contrast_rows")
+
+
+def functional_rows(optional: Collection[str] = ()) -> list[Row]:
     """The hand-written functional cases; each row's `stratum` names its kind (the model card counts them).
-    `promotion_pairs` adds `promotion_rows` (TrainConfig.promotion_pairs), `praise_pairs` `praise_rows`,
-    `hate_word` the rows saying "hate" of things and of the reader (TrainConfig.hate_word_rows), `insult_contrast`
-    ordinary insults in the slur attacks' frames (TrainConfig.insult_contrast_rows)."""
+    `optional` names the OPTIONAL_ROWS sets to add."""
+    if unknown := sorted(set(optional) - set(OPTIONAL_ROWS)):
+        raise ValueError(f"no optional row set named {', '.join(map(repr, unknown))}; they are {OPTIONAL_ROWS}")
     rows = []
     every_label = {"toxicity": 0.0, "identity_attack": 0.0, "profanity": 0.0, "spam": 0.0}
     spam = every_label | {"spam": 1.0}
@@ -846,12 +850,12 @@ def functional_rows(
             add("abuse_not_identity", template.format(t=role_group, T=role_group.capitalize()), abuse)
     for text in PERSONAL_ABUSE:
         add("abuse_not_identity", text, abuse)
-    for thing in HATED_THINGS if hate_word else ():
+    for thing in HATED_THINGS if "hate_word_rows" in optional else ():
         for template in HATING_THINGS:
             add("hate_not_people", template.format(x=thing), every_label)
-    for text in TALK_OF_HATE if hate_word else ():
+    for text in TALK_OF_HATE if "hate_word_rows" in optional else ():
         add("hate_not_people", text, every_label)
-    for insult in INSULT_NOUNS if hate_word else ():
+    for insult in INSULT_NOUNS if "hate_word_rows" in optional else ():
         for template in HATING_THE_READER:
             add("abuse_not_identity", template.format(i=insult), abuse)
     for place in PLACES:
@@ -870,7 +874,7 @@ def functional_rows(
             add("slur_attack", template.format(**fills), attack)
         for template in SLUR_DENOUNCED:
             add("slur_condemned", template.format(**fills), condemned)
-    for insult in ORDINARY_INSULTS if insult_contrast else ():
+    for insult in ORDINARY_INSULTS if "insult_contrast_rows" in optional else ():
         for template in INSULT_FRAMES:
             text = template.format(s=insult)
             add("insult_in_slur_frame", re.sub(r"\ba (?=[aeiou])", "an ", text), abuse)
@@ -885,9 +889,9 @@ def functional_rows(
         fills = {"business": business, "url": url, "product": product, "service": service, "account": account}
         for template in TESTIMONIAL_SPAM:
             add("testimonial_spam", template.format(email=email, n=n, **fills), spam)
-    for text, is_spam in promotion_rows() if promotion_pairs else []:
+    for text, is_spam in promotion_rows() if "promotion_pairs" in optional else []:
         add("self_promotion" if is_spam else "honest_comment", text, spam if is_spam else every_label)
-    for text, is_spam in praise_rows() if praise_pairs else []:
+    for text, is_spam in praise_rows() if "praise_pairs" in optional else []:
         add("site_praise_spam" if is_spam else "honest_comment", text, spam if is_spam else every_label)
     for year in PROMOTION_YEARS:
         for template in ENGAGEMENT_BAIT:
@@ -904,16 +908,11 @@ def functional_rows(
     return list(unique.values())
 
 
-def template_rows(
-    spam_repeats: int = 1,
-    promotion_pairs: bool = False,
-    praise_pairs: bool = False,
-    hate_word: bool = False,
-    insult_contrast: bool = False,
-) -> list[Row]:
-    """Every synthetic training row: identity mentions, and the functional cases, the spam ones and the honest
-    comments in spam's words repeated (repeated alone, the spam rows taught that those words are spam)."""
-    functional = functional_rows(promotion_pairs, praise_pairs, hate_word, insult_contrast)
+def template_rows(spam_repeats: int = 1, optional: Collection[str] = ()) -> list[Row]:
+    """Every synthetic training row: identity mentions, and the functional cases (with the `optional` sets), the spam
+    ones and the honest comments in spam's words repeated (repeated alone, the spam rows taught that those words are
+    spam)."""
+    functional = functional_rows(optional)
     repeated = [r for r in functional if r.targets["spam"] == 1.0 or r.stratum == "honest_comment"]
     return identity_rows() + functional + repeated * (spam_repeats - 1)
 

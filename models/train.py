@@ -317,18 +317,17 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
+def optional_rows(config: TrainConfig) -> list[str]:
+    """The optional hand-written row sets (data.OPTIONAL_ROWS) the recipe switches on."""
+    return [name for name in data.OPTIONAL_ROWS if getattr(config, name)]
+
+
 def sampled_templates(config: TrainConfig) -> list[data.Row]:
     """The hand-written rows, scaled by the same factor as the sources' caps.
 
     Sources already under their cap do not shrink, so at a small `cap_scale` (the folds) these rows weigh
     less against the real ones than in the shipped model, never more."""
-    templates = data.template_rows(
-        spam_repeats=config.spam_template_repeats,
-        promotion_pairs=config.promotion_pairs,
-        praise_pairs=config.praise_pairs,
-        hate_word=config.hate_word_rows,
-        insult_contrast=config.insult_contrast_rows,
-    )
+    templates = data.template_rows(config.spam_template_repeats, optional_rows(config))
     random.Random(config.seed).shuffle(templates)
     return templates[: max(2, int(len(templates) * config.cap_scale))]
 

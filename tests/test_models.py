@@ -638,7 +638,7 @@ def test_self_promotion_rows_differ_from_their_honest_pairs_only_in_the_ask():
     assert used(openers, spam) == used(openers, honest) == set(openers)
     assert used(introductions, spam) & used(introductions, honest)
     assert not set(spam) & {r.text for r in data.functional_rows()}  # off unless asked for
-    rows = {r.text: r for r in data.functional_rows(promotion_pairs=True)}
+    rows = {r.text: r for r in data.functional_rows(["promotion_pairs"])}
     assert all(rows[t].targets["spam"] == 1.0 and rows[t].stratum == "self_promotion" for t in spam)
     assert all(rows[t].targets["spam"] == 0.0 and rows[t].stratum == "honest_comment" for t in honest if t in rows)
 
@@ -744,8 +744,8 @@ def test_praise_of_the_site_is_paired_with_the_same_opener_and_a_remark_on_the_s
         opener = next(o for o in data.PRAISE_OPENERS if spam_text.lower().startswith(o.lower()))
         assert honest_text.lower().startswith(opener.lower())
     assert not any(data.LINK.search(text) for text, _ in pairs)
-    assert not set(spam) & {r.text for r in data.functional_rows(promotion_pairs=True)}  # off unless asked for
-    rows = {r.text: r for r in data.functional_rows(praise_pairs=True)}
+    assert not set(spam) & {r.text for r in data.functional_rows(["promotion_pairs"])}  # off unless asked for
+    rows = {r.text: r for r in data.functional_rows(["praise_pairs"])}
     assert all(rows[t].targets["spam"] == 1.0 and rows[t].stratum == "site_praise_spam" for t in spam)
     assert all(rows[t].targets["spam"] == 0.0 and rows[t].stratum == "honest_comment" for t in honest)
 
@@ -753,8 +753,9 @@ def test_praise_of_the_site_is_paired_with_the_same_opener_and_a_remark_on_the_s
 def test_hate_said_of_things_is_no_attack_and_said_of_the_reader_attacks_no_identity():
     from models import data
 
-    assert not any("Mondays" in r.text for r in data.functional_rows(True, True))  # off unless asked for
-    rows = {r.text: r for r in data.functional_rows(hate_word=True)}
+    shipped = data.functional_rows(["promotion_pairs", "praise_pairs"])
+    assert not any("Mondays" in r.text for r in shipped)  # off unless asked for
+    rows = {r.text: r for r in data.functional_rows(["hate_word_rows"])}
     things = [r for r in rows.values() if r.stratum == "hate_not_people"]
     assert len(things) == len(data.HATED_THINGS) * len(data.HATING_THINGS) + len(data.TALK_OF_HATE)
     assert all(set(r.targets.values()) == {0.0} for r in things)
@@ -770,7 +771,7 @@ def test_ordinary_insults_in_the_slur_frames_are_toxic_but_attack_no_identity(mo
     from models import data
 
     assert not any(r.stratum == "insult_in_slur_frame" for r in data.functional_rows())  # off unless asked for
-    rows = {r.text: r for r in data.functional_rows(insult_contrast=True)}
+    rows = {r.text: r for r in data.functional_rows(["insult_contrast_rows"])}
     insults = [r for r in rows.values() if r.stratum == "insult_in_slur_frame"]
     assert len(insults) == len(data.ORDINARY_INSULTS) * len(data.INSULT_FRAMES)
     assert all(r.targets == {"toxicity": 1.0, "identity_attack": 0.0, "profanity": 0.0, "spam": 0.0} for r in insults)
@@ -786,17 +787,35 @@ def test_ordinary_insults_in_the_slur_frames_are_toxic_but_attack_no_identity(mo
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "bench"))
     from insult_probe import probe_sentences
 
-    every = data.template_rows(3, True, True, hate_word=True, insult_contrast=True)
+    every = data.template_rows(3, data.OPTIONAL_ROWS)
     trained = " ".join(r.text.lower() for r in every)
     assert "halfwit" not in trained and "dimwit" not in trained
     probes = [text for texts in probe_sentences().values() for text in texts]
-    insult_recipe = data.template_rows(3, True, True, insult_contrast=True)
+    insult_recipe = data.template_rows(3, ["promotion_pairs", "praise_pairs", "insult_contrast_rows"])
     assert len(probes) == 20 and not set(probes) & {r.text for r in insult_recipe}
     assert set(probes) & {r.text for r in every} == {"I hate Mondays."}  # the "hate" rows' own example
     from models.card import template_counts  # the card counts them only in a recipe that had them
 
-    assert template_counts(insult_contrast=True)["insult_in_slur_frame"] == len(insults)
+    assert template_counts(["insult_contrast_rows"])["insult_in_slur_frame"] == len(insults)
     assert "insult_in_slur_frame" not in template_counts()
+
+
+def test_each_optional_row_set_is_named_by_the_recipe_switch_that_adds_it():
+    from dataclasses import replace
+
+    from models import data
+    from models.train import TrainConfig, optional_rows
+
+    shipped = TrainConfig(version="t")
+    assert all(isinstance(getattr(shipped, name), bool) for name in data.OPTIONAL_ROWS)
+    assert optional_rows(shipped) == ["promotion_pairs", "praise_pairs"]
+    switched = replace(shipped, praise_pairs=False, hate_word_rows=True)
+    assert optional_rows(switched) == ["promotion_pairs", "hate_word_rows"]
+    # Each set adds rows of its own, and a misspelt or unknown name fails rather than adding nothing.
+    base = {r.text for r in data.functional_rows()}
+    assert all({r.text for r in data.functional_rows([name])} - base for name in data.OPTIONAL_ROWS)
+    with pytest.raises(ValueError, match="hate_words"):
+        data.functional_rows(["hate_words"])
 
 
 @pytest.mark.skipif(not DATA_DIR.is_dir(), reason="shared training data not present")
@@ -807,13 +826,7 @@ def test_the_hand_written_rows_scale_with_the_caps_in_training_and_in_every_fold
     from models.train import TrainConfig, sampled_templates
 
     config = TrainConfig(version="t")
-    full = data.template_rows(
-        spam_repeats=3,
-        promotion_pairs=config.promotion_pairs,
-        praise_pairs=config.praise_pairs,
-        hate_word=config.hate_word_rows,
-        insult_contrast=config.insult_contrast_rows,
-    )
+    full = data.template_rows(spam_repeats=3, optional=["promotion_pairs", "praise_pairs"])  # the shipped recipe's
     assert len(sampled_templates(config)) == len(full)
     small = replace(config, cap_scale=0.05)
     assert len(sampled_templates(small)) == int(len(full) * 0.05)
