@@ -39,6 +39,7 @@ class AutomaticDecision:
     scores: dict[str, float] | None
     model_version: str | None
     actor: str
+    model_precision: str | None = None
 
 
 def _transition(
@@ -52,13 +53,14 @@ def _transition(
     reasons: list[dict[str, Any]],
     scores: dict[str, float] | None = None,
     model_version: str | None = None,
+    model_precision: str | None = None,
 ) -> Recorded:
     """Move `comment` from `from_status` only, and commit; a concurrent change makes this a no-op.
 
     The conditional UPDATE is what makes a comment decided exactly once even when two workers score
     it, or two moderators click at once: the loser updates no row.
     """
-    values = _new_values(to_status, reasons, scores, model_version, action)
+    values = _new_values(to_status, reasons, scores, model_version, model_precision, action)
     result = session.execute(
         update(Comment).where(Comment.id == comment.id, Comment.status == from_status).values(**values),
         # The row is set below from `values`: matching the statement against every loaded object (the
@@ -81,11 +83,12 @@ def _new_values(
     reasons: list[dict[str, Any]],
     scores: dict[str, float] | None,
     model_version: str | None,
+    model_precision: str | None,
     action: str,
 ) -> dict[str, Any]:
     values: dict[str, Any] = {"status": to_status, "reasons": reasons, "decided_at": utcnow()}
     if action == "decide":
-        values |= {"scores": scores, "model_version": model_version}
+        values |= {"scores": scores, "model_version": model_version, "model_precision": model_precision}
     return values
 
 
@@ -113,6 +116,7 @@ def _record_written(
         reasons=values["reasons"],
         scores=comment.scores,
         model_version=comment.model_version,
+        model_precision=comment.model_precision,
         created_at=values["decided_at"],
     )
     session.add(event)
@@ -126,7 +130,7 @@ _DECIDE_PENDING = (
     .values(
         {
             column: bindparam(f"new_{column}", type_=Comment.__table__.c[column].type)
-            for column in ("status", "reasons", "decided_at", "scores", "model_version")
+            for column in ("status", "reasons", "decided_at", "scores", "model_version", "model_precision")
         }
     )
 )
@@ -143,7 +147,9 @@ def record_automatic_decisions(session: Session, decisions: list[AutomaticDecisi
     """
     if not decisions:
         return []
-    values = [_new_values(d.status, d.reasons, d.scores, d.model_version, "decide") for d in decisions]
+    values = [
+        _new_values(d.status, d.reasons, d.scores, d.model_version, d.model_precision, "decide") for d in decisions
+    ]
     params = [
         {f"new_{column}": value for column, value in row.items()} | {"comment_id": d.comment.id}
         for d, row in zip(decisions, values, strict=True)
@@ -160,6 +166,7 @@ def record_automatic_decisions(session: Session, decisions: list[AutomaticDecisi
                 reasons=d.reasons,
                 scores=d.scores,
                 model_version=d.model_version,
+                model_precision=d.model_precision,
                 actor=d.actor,
             )
             for d in decisions
@@ -185,6 +192,7 @@ def record_automatic_decision(
     scores: dict[str, float] | None,
     model_version: str | None,
     actor: str,
+    model_precision: str | None = None,
 ) -> Recorded:
     """Decide a pending comment (model, rules, or fail-closed); not ok if it was already decided."""
     return _transition(
@@ -197,6 +205,7 @@ def record_automatic_decision(
         reasons=reasons,
         scores=scores,
         model_version=model_version,
+        model_precision=model_precision,
     )
 
 

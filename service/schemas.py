@@ -173,6 +173,7 @@ class CommentOut(BaseModel):
     scores: dict[str, float] | None
     reasons: list[Reason] | None
     model_version: str | None
+    model_precision: str | None
     created_at: datetime
     decided_at: datetime | None
 

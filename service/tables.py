@@ -94,6 +94,8 @@ class Comment(Base):
     scores: Mapped[dict[str, float] | None] = mapped_column(JSON)
     reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     model_version: Mapped[str | None] = mapped_column(String(64))
+    # fp32, bf16 or int8 (models/scorer.py): the same version scores a comment differently in each, by up to 0.12.
+    model_precision: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     enqueue_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -115,6 +117,8 @@ class ModerationEvent(Base):
     reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     scores: Mapped[dict[str, float] | None] = mapped_column(JSON)
     model_version: Mapped[str | None] = mapped_column(String(64))
+    # fp32, bf16 or int8 (models/scorer.py): the same version scores a comment differently in each, by up to 0.12.
+    model_precision: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -42,6 +42,7 @@ def payload_for(comment: Comment, actor: str) -> dict[str, Any]:
             "status": comment.status,
             "reasons": [r.get("code") for r in comment.reasons or []],
             "model_version": comment.model_version,
+            "model_precision": comment.model_precision,
         },
         "actor": actor,
         "at": utcnow().isoformat(),

@@ -147,13 +147,14 @@ def test_a_rejection_needs_a_reason(client, two_sites, drain):
     assert response.status_code == 400
 
 
-def test_a_moderator_of_site_a_cannot_see_or_act_on_site_b(client, two_sites, drain):
+def test_a_moderator_of_site_a_cannot_see_or_act_on_site_b(client, two_sites, drain, scorer):
     (_, key_a), (_, key_b) = two_sites
     mine = held_comment(client, key_a, drain, body="You utter moron, site A.")
     theirs = held_comment(client, key_b, drain, body="You utter moron, site B.")
     login(client)
     page = client.get("/moderate").get_data(as_text=True)
     assert mine in page and theirs not in page
+    assert f"Model {scorer.version} ({scorer.precision})" in page  # which model decided, and in what precision
     assert theirs not in client.get("/moderate?site=2&q=site").get_data(as_text=True)
     response = client.post(
         "/moderate/decide", data={"action": "approve", "comment_id": theirs, "csrf_token": csrf(client)}

@@ -59,11 +59,12 @@ def test_clean_toxic_and_spam_comments_are_decided_with_scores_reasons_and_model
     for kind, result in results.items():
         assert set(result["scores"]) == set(scorer.labels)
         assert all(0.0 <= value <= 1.0 for value in result["scores"].values())
-        assert result["model_version"] == scorer.version
+        assert result["model_version"] == scorer.version and result["model_precision"] == scorer.precision
         assert result["decided_at"] is not None
         events = decision_events(db, ids[kind])
         assert [(e.action, e.from_status, e.to_status) for e in events] == [("decide", "pending", result["status"])]
         assert events[0].scores == result["scores"] and events[0].model_version == scorer.version
+        assert events[0].model_precision == scorer.precision in {"fp32", "bf16", "int8"}
     fired = next(r for r in results["toxic"]["reasons"] if r["code"] == "toxicity")
     assert fired["score"] >= fired["threshold"] == site.policy["thresholds"]["toxicity"]
     assert any(TOXIC[s["begin"] : s["end"]].strip(".") in {"idiot", "stupid", "garbage"} for s in fired["spans"])
@@ -426,7 +427,8 @@ def test_a_batch_recorded_after_a_moderator_decided_one_of_its_comments_keeps_th
                 reasons=[{"code": "toxicity", "rule": "label_threshold", "score": 0.9}],
                 scores={"toxicity": 0.9},
                 model_version="v-test",
-                actor="model:v-test",
+                actor="model:v-test:int8",
+                model_precision="int8",
             )
             for comment in loaded
         ]
@@ -442,12 +444,16 @@ def test_a_batch_recorded_after_a_moderator_decided_one_of_its_comments_keeps_th
             assert [(e.action, e.actor) for e in events] == [("approve", "moderator:ana")]
         else:
             assert result["status"] == "held"
-            assert result["model_version"] == "v-test"
-            assert [(e.action, e.actor, e.model_version) for e in events] == [("decide", "model:v-test", "v-test")]
+            assert result["model_version"] == "v-test" and result["model_precision"] == "int8"
+            # this batch lost one comment to a moderator, so each was recorded on its own: that path keeps it too
+            assert [(e.action, e.actor, e.model_version, e.model_precision) for e in events] == [
+                ("decide", "model:v-test:int8", "v-test", "int8")
+            ]
     with db.session() as session:
         deliveries = session.scalars(select(WebhookDelivery).where(WebhookDelivery.site_id == site.id)).all()
         assert sorted(d.comment_id for d in deliveries) == sorted(ids)  # one per decision, the moderator's too
         assert {d.payload["comment"]["status"] for d in deliveries if d.comment_id != ids[2]} == {"held"}
+        assert {d.payload["comment"]["model_precision"] for d in deliveries if d.comment_id != ids[2]} == {"int8"}
 
 
 def test_a_worker_whose_batch_loses_a_race_to_a_moderator_finishes_the_job(

@@ -187,6 +187,7 @@ def decide_one(
         scores=scores,
         model_version=scorer.version,
         actor=model_actor(scorer),
+        model_precision=getattr(scorer, "precision", None),
     )
 
 
