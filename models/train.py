@@ -106,8 +106,8 @@ class TrainConfig:
     # naming an identity in the unseen sources were flagged 0.165 -> 0.206 (neutral wording 0.062 -> 0.093). Again
     # at seed 14 (which also draws the caps' sample and the held-out rows), v19's recipe -> with them: CAT 0.819 ->
     # 0.806, identity subset 0.937 -> 0.939, OLID 0.796 -> 0.793, Davidson 0.880 -> 0.855, Civil 0.626 -> 0.613: mean
-    # 0.858 -> 0.848. CAT fell by 0.012 and 0.013 at both seeds, and the mean by 0.004 and 0.010: a cost, not noise.
-    # But one fold's change at one seed is not evidence: Davidson moved +0.019 at seed 13 and -0.025 at seed 14.
+    # 0.858 -> 0.848. CAT fell at both seeds (0.012, 0.013) and so did the mean (0.004, 0.010), so they stay out. One
+    # fold's change at one seed is no evidence: Davidson moved +0.019 at seed 13 and -0.025 at seed 14.
     insult_contrast_rows: bool = False
     tweet_spam_targets: bool = False
     # ...except the tweets with no link, kept as not spam (v17): without a link, what nobody judged for spam is an

@@ -38,8 +38,8 @@ class AutomaticDecision:
     reasons: list[dict[str, Any]]
     scores: dict[str, float] | None
     model_version: str | None
+    model_precision: str | None
     actor: str
-    model_precision: str | None = None
 
 
 def _transition(
@@ -191,8 +191,8 @@ def record_automatic_decision(
     reasons: list[dict[str, Any]],
     scores: dict[str, float] | None,
     model_version: str | None,
+    model_precision: str | None,
     actor: str,
-    model_precision: str | None = None,
 ) -> Recorded:
     """Decide a pending comment (model, rules, or fail-closed); not ok if it was already decided."""
     return _transition(

@@ -99,7 +99,14 @@ def reconcile(session: Session, redis: Redis, settings: Settings) -> int:
                 }
             ]
             recorded = record_automatic_decision(
-                session, comment, status=HELD, reasons=reasons, scores=None, model_version=None, actor="reconciler"
+                session,
+                comment,
+                status=HELD,
+                reasons=reasons,
+                scores=None,
+                model_version=None,
+                model_precision=None,
+                actor="reconciler",
             )
             notify(redis, settings, recorded.delivery_id)
         else:

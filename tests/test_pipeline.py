@@ -498,6 +498,7 @@ def test_a_batch_of_decisions_is_one_transaction(client, make_site, db):
                 reasons=[],
                 scores={"toxicity": 0.01},
                 model_version="v-test",
+                model_precision=None,  # a scorer a site plugs in may not say
                 actor="model:v-test",
             )
             for comment_id in ids

@@ -186,8 +186,8 @@ def decide_one(
         reasons=decision.reasons,
         scores=scores,
         model_version=scorer.version,
-        actor=model_actor(scorer),
         model_precision=getattr(scorer, "precision", None),
+        actor=model_actor(scorer),
     )
 
 
@@ -306,7 +306,14 @@ def on_score_failure(job: Job, connection: Any, exc_type: Any, exc_value: Any, t
         comment = session.get(Comment, comment_id)
         if comment is not None:
             recorded = record_automatic_decision(
-                session, comment, status=HELD, reasons=reasons, scores=None, model_version=None, actor="system"
+                session,
+                comment,
+                status=HELD,
+                reasons=reasons,
+                scores=None,
+                model_version=None,
+                model_precision=None,
+                actor="system",
             )
             notify(rt.redis, rt.settings, recorded.delivery_id)
     log.error("event=scoring_failed comment_id=%s error=%s", comment_id, exc_type.__name__)

@@ -20,7 +20,8 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Upgrade schema."""
-    # Earlier decisions keep NULL: their audit events' actor (`model:<version>:<precision>`) already names it.
+    # Earlier decisions keep NULL. Those decided since the audit actor named the precision
+    # (`model:<version>:<precision>`) still say it there; older ones never recorded it.
     with op.batch_alter_table('comments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('model_precision', sa.String(length=16), nullable=True))
     with op.batch_alter_table('moderation_events', schema=None) as batch_op:
