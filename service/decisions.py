@@ -209,6 +209,20 @@ def record_automatic_decision(
     )
 
 
+def hold_unscored(session: Session, comment: Comment, *, detail: str, actor: str) -> Recorded:
+    """Fail closed: hold a pending comment no model could score, with reason `scoring_failed` and no scores."""
+    return record_automatic_decision(
+        session,
+        comment,
+        status=HELD,
+        reasons=[{"code": "scoring_failed", "rule": "scoring_failed", "detail": detail}],
+        scores=None,
+        model_version=None,
+        model_precision=None,
+        actor=actor,
+    )
+
+
 def record_moderator_decision(
     session: Session, comment: Comment, *, moderator: str, to_status: str, reason_code: str | None, note: str = ""
 ) -> Recorded:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from service import keys
 from service.config import Settings
-from service.decisions import record_automatic_decision
+from service.decisions import hold_unscored
 from service.keys import explain_job_id, score_job_id, webhook_job_id
 from service.queues import enqueue_explanation, enqueue_scoring, fetch_job
 from service.tables import HELD, PENDING, Comment, WebhookDelivery, utcnow
@@ -91,23 +91,8 @@ def reconcile(session: Session, redis: Redis, settings: Settings) -> int:
         if not job_is_lost(redis, comment.id, settings, queued):
             continue
         if comment.enqueue_count >= settings.max_enqueues:
-            reasons = [
-                {
-                    "code": "scoring_failed",
-                    "rule": "scoring_failed",
-                    "detail": f"not decided after {comment.enqueue_count} attempts",
-                }
-            ]
-            recorded = record_automatic_decision(
-                session,
-                comment,
-                status=HELD,
-                reasons=reasons,
-                scores=None,
-                model_version=None,
-                model_precision=None,
-                actor="reconciler",
-            )
+            detail = f"not decided after {comment.enqueue_count} attempts"
+            recorded = hold_unscored(session, comment, detail=detail, actor="reconciler")
             notify(redis, settings, recorded.delivery_id)
         else:
             attempt = comment.enqueue_count + 1

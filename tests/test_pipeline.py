@@ -108,6 +108,7 @@ def test_scoring_that_keeps_failing_holds_the_comment_as_scoring_failed(
     assert result["reasons"][0]["code"] == "scoring_failed"
     # Only the error's type reaches the site: its text could carry a query's parameters.
     assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", result["reasons"][0]["detail"])
+    assert result["scores"] is None and result["model_version"] is None and result["model_precision"] is None
     assert [e.actor for e in decision_events(db, comment_id)] == ["system"]
 
 
@@ -164,6 +165,8 @@ def test_the_reconciler_holds_a_comment_that_never_gets_decided(make_site, setti
         redis.flushdb()
     result = fetch(client, key, comment_id)
     assert result["status"] == "held" and result["reasons"][0]["code"] == "scoring_failed"
+    assert result["reasons"][0]["detail"] == f"not decided after {settings.max_enqueues} attempts"
+    assert result["scores"] is None and result["model_version"] is None and result["model_precision"] is None
     assert [e.actor for e in decision_events(db, comment_id)] == ["reconciler"]
 
 

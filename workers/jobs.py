@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service import histograms, keys, signals
-from service.decisions import AutomaticDecision, record_automatic_decision, record_automatic_decisions
+from service.decisions import AutomaticDecision, hold_unscored, record_automatic_decisions
 from service.policy import CommentFacts, Decision, decide
 from service.queues import enqueue_explanation, enqueue_scoring, fetch_job
 from service.tables import APPROVED, HELD, PENDING, Comment, Site, WebhookDelivery, utcnow
@@ -301,20 +301,10 @@ def on_score_failure(job: Job, connection: Any, exc_type: Any, exc_value: Any, t
     # The type alone: the reason reaches the site's API, and an exception's text can carry a query's
     # parameters or other private data. The worker's log keeps the whole traceback for ops.
     detail = exc_type.__name__
-    reasons = [{"code": "scoring_failed", "rule": "scoring_failed", "detail": detail}]
     with rt.db.session() as session:
         comment = session.get(Comment, comment_id)
         if comment is not None:
-            recorded = record_automatic_decision(
-                session,
-                comment,
-                status=HELD,
-                reasons=reasons,
-                scores=None,
-                model_version=None,
-                model_precision=None,
-                actor="system",
-            )
+            recorded = hold_unscored(session, comment, detail=detail, actor="system")
             notify(rt.redis, rt.settings, recorded.delivery_id)
     log.error("event=scoring_failed comment_id=%s error=%s", comment_id, exc_type.__name__)
 
