@@ -1,13 +1,15 @@
 """toxicity, identity_attack and profanity of an artifact on sentences written to probe what the hand-written rows
 teach, none of them a training row: personal insults (is the frame read as an identity attack?), attacks on a
-group with a slur or in plain words (do they stay attacks?), and clean comments. The figures behind
-TrainConfig.insult_contrast_rows. One exception: "I hate Mondays." is also one of the "hate" rows
-(TrainConfig.hate_word_rows, not shipped), kept to show what the shipped model makes of it.
+group with a slur or in plain words (do they stay attacks?), clean comments, and sentences saying "hate" of
+things (clean) and of people (toxic). The figures behind TrainConfig.insult_contrast_rows and hate_word_rows. One
+exception: "I hate Mondays." is also one of the "hate" rows (TrainConfig.hate_word_rows), kept to show what a model
+without them makes of it.
 
     python bench/insult_probe.py [--artifact DIR] [--precision fp32]
 
 "halfwit" and "dimwit" are in no training row on purpose: they measure the insult rows rather than repeat them.
-Last line: key=value pairs (the highest identity_attack on the insults, the lowest on the attacks).
+Last line: key=value pairs (the highest identity_attack on the insults, the lowest on the attacks, the highest
+toxicity on the clean "hate" sentences, the lowest on the toxic ones).
 """
 
 from __future__ import annotations
@@ -46,6 +48,26 @@ CLEAN = (
     "The referee was useless today.",
     "Great reporting, thank you.",
 )
+# Saying "hate" of things (clean) and of people (toxic): the figures behind TrainConfig.hate_word_rows and
+# row_weights. Written before the weighted "hate" rows were trained, none a training row; the first two are the
+# examples TrainConfig.hate_word_rows quotes.
+HATE_CLEAN = (
+    "I hate how slow the new ticket machines are.",
+    "Everyone in my office hates the open-plan layout.",
+    "I hate it when the bus is late again.",
+    "My daughter hates broccoli but loves this restaurant.",
+    "Hate to say it, but the council got this one right.",
+    "I hated the ending of that film.",
+    "The hate crime charges were dropped on Friday, the article says.",
+    "We hate losing to them every single year.",
+)
+HATE_ATTACKS = (
+    "I hate Muslims and I want them gone.",
+    "Honestly I hate gay people, keep them away from my kids.",
+    "I hate women who think they can do a man's job.",
+    "I hate you and your stupid opinions.",
+    "Everyone on this site hates you, crawl back under your rock.",
+)
 
 
 def probe_sentences() -> dict[str, list[str]]:
@@ -54,6 +76,8 @@ def probe_sentences() -> dict[str, list[str]]:
         "insult": list(INSULTS),
         "attack": [t.format(*named) for t in SLUR_ATTACKS] + list(PLAIN_ATTACKS),
         "clean": list(CLEAN),
+        "hate_clean": list(HATE_CLEAN),
+        "hate_attack": list(HATE_ATTACKS),
     }
 
 
@@ -74,12 +98,18 @@ def main() -> None:
             # The slur sentences are printed by number only, so the output does not put slurs on screen.
             shown = texts[index] if kind != "attack" or index >= len(SLUR_ATTACKS) else f"slur sentence {index + 1}"
             print(
-                f"{kind:6} toxicity {row['toxicity']:.2f} identity_attack {row['identity_attack']:.2f}"
+                f"{kind:11} toxicity {row['toxicity']:.2f} identity_attack {row['identity_attack']:.2f}"
                 f" profanity {row['profanity']:.2f}  {shown}"
             )
         attack = [row["identity_attack"] for row in scores]
         worst[kind] = max(attack) if kind != "attack" else min(attack)
-    print(f"insult_identity_attack_max={worst['insult']:.2f} attack_identity_attack_min={worst['attack']:.2f}")
+        toxicity = [row["toxicity"] for row in scores]
+        worst[f"{kind}_toxicity"] = min(toxicity) if kind == "hate_attack" else max(toxicity)
+    print(
+        f"insult_identity_attack_max={worst['insult']:.2f} attack_identity_attack_min={worst['attack']:.2f}"
+        f" hate_clean_toxicity_max={worst['hate_clean_toxicity']:.2f}"
+        f" hate_attack_toxicity_min={worst['hate_attack_toxicity']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -93,6 +93,15 @@ def template_counts(optional: Collection[str] = ()) -> dict[str, int]:
     return {"identity": len(data.identity_rows()), **counts}
 
 
+# The toxicity sources with both classes, English: the issue's leave-one-source-out measure averages these.
+MEAN_FOLDS = (
+    "davidson_hate_offensive_tweets.csv",
+    "olid_offenseval2019_tweets.csv",
+    "wikipedia_talk_toxicity_cat.csv",
+    "wikipedia_toxicity_identity_testsubset.csv",
+)
+
+
 def loso_summary(folds: list[dict[str, Any]]) -> list[str]:
     """The issue's measure: toxicity ROC-AUC averaged over held-out English sources with both classes."""
     toxicity = {f["held_out"]: f["roc_auc"] for f in folds if f["label"] == "toxicity" and f["roc_auc"] is not None}
@@ -143,8 +152,9 @@ HATE_WORD_GROUPS = {
 
 # Recipe switches added since v17, as every recipe before them had them: off (v17: the first two; v18: sentence
 # labels, stored as a JSON list; after v18: counterfactual pairing, a weight, 0 in every shipped recipe, and sentence
-# rows; after v19: the "hate" rows and the ordinary insults, both off in the shipped recipe). A recipe that predates
-# them is replayed (evaluate.loso_config_for) and compared (here) with them off, not as "None".
+# rows; after v19: the "hate" rows and the ordinary insults, both off in the shipped recipe, and the loss weights of
+# such rows, none set). A recipe that predates them is replayed (evaluate.loso_config_for) and compared (here) with
+# them off, not as "None".
 LATER_SWITCHES: dict[str, Any] = {
     "linkless_tweets_as_ham": False,
     "praise_pairs": False,
@@ -153,6 +163,7 @@ LATER_SWITCHES: dict[str, Any] = {
     "sentence_rows": False,
     "hate_word_rows": False,
     "insult_contrast_rows": False,
+    "row_weights": {},
 }
 
 
@@ -173,8 +184,19 @@ def recipe_differences(training: dict[str, Any], artifact_training: dict[str, An
     return [
         f"`{key}` {run.get(key)!r} (the artifact: {shipped.get(key)!r})"
         for key in sorted(set(run) | set(shipped))
-        if key not in FOLD_SIZE_SETTINGS and run.get(key) != shipped.get(key)
+        if key not in FOLD_SIZE_SETTINGS | {"seed"} and run.get(key) != shipped.get(key)
     ]
+
+
+def seed_note(training: dict[str, Any], artifact_training: dict[str, Any] | None) -> str:
+    """A run at another training seed is the same recipe, but not the same draw: say which."""
+    seed, shipped = training.get("seed"), (artifact_training or {}).get("seed")
+    if seed is None or shipped is None or seed == shipped:
+        return ""
+    return (
+        f"At training seed {seed} (the artifact's: {shipped}), which also draws the caps' sample, the hand-written"
+        " rows a cheapened fold keeps and the held-out rows. "
+    )
 
 
 def recipe_line(training: dict[str, Any], artifact_training: dict[str, Any] | None = None) -> str:
@@ -182,6 +204,7 @@ def recipe_line(training: dict[str, Any], artifact_training: dict[str, Any] | No
     differing, whose = "", "the artifact's"
     if differences := recipe_differences(training, artifact_training):
         differing, whose = f"Not this artifact's recipe: it differs in {', '.join(differences)}. ", "that"
+    differing += seed_note(training, artifact_training)
     if (training["epochs"], training["cap_scale"]) == (shipped.get("epochs"), shipped.get("cap_scale")):
         return differing + (
             f"Retrained without the held-out source with {whose} full recipe: {training['epochs']} epoch(s),"
@@ -301,7 +324,11 @@ def write_card(artifact_dir: Path) -> str:
             else ""
         )
         + ", so the leave-one-source-out figures",
-        "for those sources carry that reading: they measure the other sources plus these rows.",
+        "for those sources carry that reading: they measure the other sources plus these rows."
+        + "".join(
+            f" Rows of `{name}` weigh {weight:g} each in the training loss, a source row 1 (`TrainConfig.row_weights`)."
+            for name, weight in sorted(training.get("row_weights", {}).items())
+        ),
         "",
         f"**Platform formatting.** In training, {config.get('training', {}).get('platform_formatting', 0):.0%} of the",
         "non-tweet comments get tweet formatting (@mentions, a retweet prefix, a t.co link, hashtags), keeping",
@@ -455,11 +482,13 @@ def write_card(artifact_dir: Path) -> str:
             for run in evaluation.get(SELECTED_FOLDS, [])
         ]
         for earlier, cheapened, run in sorted(runs, key=lambda kinds: kinds[:2]):
+            seed = run["training"].get("seed")
             lines += [
                 "",
                 "## Leave one source out, selected folds"
                 + (", cheapened" if cheapened else "")
-                + (", an earlier recipe" if earlier else ""),
+                + (", an earlier recipe" if earlier else "")
+                + (f", seed {seed}" if seed_note(run["training"], shipped) else ""),
                 "",
                 recipe_line(run["training"], config.get("training")),
                 f"Run alone (`civility evaluate --loso-only FOLD --loso-epochs {run['training']['epochs']}"
@@ -470,9 +499,55 @@ def write_card(artifact_dir: Path) -> str:
             ]
             if summary := loso_summary(run["folds"]):
                 lines += ["", *summary]
+        lines += across_seeds([run for earlier, _, run in runs if not earlier], shipped)
     text = "\n".join(lines) + "\n"
     (artifact_dir / CARD_FILE).write_text(text)
     return text
+
+
+def across_seeds(runs: list[dict[str, Any]], shipped: dict[str, Any]) -> list[str]:
+    """The artifact's recipe at one fold size, retrained at several seeds: each fold's ROC-AUC side by side.
+
+    The seed moves a fold's figure by itself, so a recipe change smaller than these spreads is no evidence."""
+    lines: list[str] = []
+    sizes = sorted({(r["training"]["epochs"], r["training"]["cap_scale"]) for r in runs})
+    for epochs, cap_scale in sizes:
+        by_seed: dict[int, dict[str, float]] = {}
+        for run in runs:
+            if (run["training"]["epochs"], run["training"]["cap_scale"]) == (epochs, cap_scale):
+                aucs = {f["held_out"]: f["roc_auc"] for f in run["folds"] if f["roc_auc"] is not None}
+                by_seed.setdefault(run["training"]["seed"], {}).update(aucs)
+        seeds = sorted(by_seed)
+        folds = sorted({name for aucs in by_seed.values() for name in aucs})
+        shared = [name for name in folds if sum(name in by_seed[seed] for seed in seeds) >= 2]
+        if len(seeds) < 2 or not shared:
+            continue
+        lines += [
+            "",
+            f"## The same recipe at {len(seeds)} training seeds ({epochs} epoch(s), caps x{cap_scale})",
+            "",
+            f"ROC-AUC of each fold run at more than one seed (the artifact's is {shipped.get('seed')}). The seed alone"
+            " moves these figures, so a recipe change that moves a fold by less than its range is no evidence.",
+            "",
+            "| held out | " + " | ".join(f"seed {seed}" for seed in seeds) + " | mean | range |",
+            "|---|" + "---|" * (len(seeds) + 2),
+        ]
+        for name in shared:
+            values = [by_seed[seed][name] for seed in seeds if name in by_seed[seed]]
+            cells = [_f(by_seed[seed].get(name)) for seed in seeds]
+            spread = max(values) - min(values)
+            lines.append(f"| {name} | " + " | ".join(cells) + f" | {_f(sum(values) / len(values))} | {spread:.3f} |")
+        # The issue's measure, per seed, where a seed has all of its folds.
+        whole = [seed for seed in seeds if all(name in by_seed[seed] for name in MEAN_FOLDS)]
+        if len(whole) >= 2:
+            means = {seed: sum(by_seed[seed][name] for name in MEAN_FOLDS) / len(MEAN_FOLDS) for seed in whole}
+            values = list(means.values())
+            lines.append(
+                "| **mean of the 4 English sources with both classes** | "
+                + " | ".join(_f(means.get(seed)) for seed in seeds)
+                + f" | {_f(sum(values) / len(values))} | {max(values) - min(values):.3f} |"
+            )
+    return lines
 
 
 def tweet_spam_lines(training: dict[str, Any]) -> list[str]:

@@ -12,8 +12,8 @@ import hashlib
 import math
 import random
 import re
-from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 CsvRow = dict[str, str]
@@ -26,6 +26,7 @@ class Row:
     targets: dict[str, float]
     group: str = ""  # a finer unit inside a source (a YouTube video) for leave-one-out evaluation
     stratum: str = ""
+    weight: float = 1.0  # the row's share of the loss against a source row's (TrainConfig.row_weights)
 
     def label(self, name: str) -> int | None:
         """The hard 0/1 label for evaluation, or None if the row says nothing about `name`."""
@@ -809,18 +810,24 @@ def plural(noun: str) -> str:
 OPTIONAL_ROWS = ("promotion_pairs", "praise_pairs", "hate_word_rows", "insult_contrast_rows")
 
 
-def functional_rows(optional: Collection[str] = ()) -> list[Row]:
+def functional_rows(optional: Collection[str] = (), weights: Mapping[str, float] | None = None) -> list[Row]:
     """The hand-written functional cases; each row's `stratum` names its kind (the model card counts them).
-    `optional` names the OPTIONAL_ROWS sets to add."""
-    if unknown := sorted(set(optional) - set(OPTIONAL_ROWS)):
+    `optional` names the OPTIONAL_ROWS sets to add, `weights` the loss weight of some of them (else 1)."""
+    weights = dict(weights or {})
+    if unknown := sorted((set(optional) | set(weights)) - set(OPTIONAL_ROWS)):
         raise ValueError(f"no optional row set named {', '.join(map(repr, unknown))}; they are {OPTIONAL_ROWS}")
+    if unused := sorted(set(weights) - set(optional)):
+        raise ValueError(f"a weight for {', '.join(map(repr, unused))}, which the recipe does not add")
+    if bad := sorted(name for name, weight in weights.items() if not 0.0 < weight <= 1.0):
+        raise ValueError(f"the weight of {', '.join(map(repr, bad))} must be above 0 and at most 1")
     rows = []
     every_label = {"toxicity": 0.0, "identity_attack": 0.0, "profanity": 0.0, "spam": 0.0}
     spam = every_label | {"spam": 1.0}
     identity_attack = every_label | {"toxicity": 1.0, "identity_attack": 1.0}
 
-    def add(kind: str, text: str, targets: dict[str, float]) -> None:
-        rows.append(Row(text, "functional_templates", dict(targets), stratum=kind))
+    def add(kind: str, text: str, targets: dict[str, float], optional_set: str = "") -> None:
+        weight = weights.get(optional_set, 1.0)
+        rows.append(Row(text, "functional_templates", dict(targets), stratum=kind, weight=weight))
 
     for group in GROUPS:
         fills = {"g": group, "G": group[0].upper() + group[1:]}
@@ -852,12 +859,12 @@ def functional_rows(optional: Collection[str] = ()) -> list[Row]:
         add("abuse_not_identity", text, abuse)
     for thing in HATED_THINGS if "hate_word_rows" in optional else ():
         for template in HATING_THINGS:
-            add("hate_not_people", template.format(x=thing), every_label)
+            add("hate_not_people", template.format(x=thing), every_label, "hate_word_rows")
     for text in TALK_OF_HATE if "hate_word_rows" in optional else ():
-        add("hate_not_people", text, every_label)
+        add("hate_not_people", text, every_label, "hate_word_rows")
     for insult in INSULT_NOUNS if "hate_word_rows" in optional else ():
         for template in HATING_THE_READER:
-            add("abuse_not_identity", template.format(i=insult), abuse)
+            add("abuse_not_identity", template.format(i=insult), abuse, "hate_word_rows")
     for place in PLACES:
         fills = {"place": place, "Place": place[0].upper() + place[1:]}
         for template in ORIGIN_ATTACKS:
@@ -877,7 +884,7 @@ def functional_rows(optional: Collection[str] = ()) -> list[Row]:
     for insult in ORDINARY_INSULTS if "insult_contrast_rows" in optional else ():
         for template in INSULT_FRAMES:
             text = template.format(s=insult)
-            add("insult_in_slur_frame", re.sub(r"\ba (?=[aeiou])", "an ", text), abuse)
+            add("insult_in_slur_frame", re.sub(r"\ba (?=[aeiou])", "an ", text), abuse, "insult_contrast_rows")
     for n, url, product in SPAM_FILLS:
         for template in COMMENT_SPAM:
             add("blog_spam", template.format(n=n, url=url, product=product), spam)
@@ -890,9 +897,11 @@ def functional_rows(optional: Collection[str] = ()) -> list[Row]:
         for template in TESTIMONIAL_SPAM:
             add("testimonial_spam", template.format(email=email, n=n, **fills), spam)
     for text, is_spam in promotion_rows() if "promotion_pairs" in optional else []:
-        add("self_promotion" if is_spam else "honest_comment", text, spam if is_spam else every_label)
+        add(
+            "self_promotion" if is_spam else "honest_comment", text, spam if is_spam else every_label, "promotion_pairs"
+        )
     for text, is_spam in praise_rows() if "praise_pairs" in optional else []:
-        add("site_praise_spam" if is_spam else "honest_comment", text, spam if is_spam else every_label)
+        add("site_praise_spam" if is_spam else "honest_comment", text, spam if is_spam else every_label, "praise_pairs")
     for year in PROMOTION_YEARS:
         for template in ENGAGEMENT_BAIT:
             add("self_promotion", template.format(year=year), spam)
@@ -908,11 +917,13 @@ def functional_rows(optional: Collection[str] = ()) -> list[Row]:
     return list(unique.values())
 
 
-def template_rows(spam_repeats: int = 1, optional: Collection[str] = ()) -> list[Row]:
-    """Every synthetic training row: identity mentions, and the functional cases (with the `optional` sets), the spam
-    ones and the honest comments in spam's words repeated (repeated alone, the spam rows taught that those words are
-    spam)."""
-    functional = functional_rows(optional)
+def template_rows(
+    spam_repeats: int = 1, optional: Collection[str] = (), weights: Mapping[str, float] | None = None
+) -> list[Row]:
+    """Every synthetic training row: identity mentions, and the functional cases (with the `optional` sets, at their
+    `weights`), the spam ones and the honest comments in spam's words repeated (repeated alone, the spam rows taught
+    that those words are spam)."""
+    functional = functional_rows(optional, weights)
     repeated = [r for r in functional if r.targets["spam"] == 1.0 or r.stratum == "honest_comment"]
     return identity_rows() + functional + repeated * (spam_repeats - 1)
 
@@ -963,7 +974,7 @@ def with_platform_formatting(rows: list[Row], rate: float, seed: int) -> list[Ro
         eligible = row.source not in kept and row.targets.get("spam", 0.0) < 0.5
         if eligible and "toxicity" in row.targets and rng.random() < rate:
             targets = {k: v for k, v in row.targets.items() if k != "spam"}
-            row = Row(_decorate(row.text, rng), row.source, targets, row.group, row.stratum)
+            row = replace(row, text=_decorate(row.text, rng), targets=targets)
         out.append(row)
     return out
 
@@ -1023,7 +1034,7 @@ def load_rows(
 
 
 def without_spam_target(row: Row) -> Row:
-    return Row(row.text, row.source, {k: v for k, v in row.targets.items() if k != "spam"}, row.group, row.stratum)
+    return replace(row, targets={k: v for k, v in row.targets.items() if k != "spam"})
 
 
 def split(

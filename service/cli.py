@@ -145,6 +145,18 @@ def non_negative(value: str) -> float:
     return number
 
 
+def row_weight(text: str) -> tuple[str, float]:
+    """`--row-weight SET=WEIGHT` as a pair; which sets exist and whether the recipe adds them is checked at training."""
+    name, sep, value = text.partition("=")
+    try:
+        weight = float(value) if sep else float("nan")
+    except ValueError:
+        weight = float("nan")
+    if not name or not 0.0 < weight <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected SET=WEIGHT with a weight above 0 and at most 1, got {text!r}")
+    return name, weight
+
+
 def train_config(args: argparse.Namespace) -> Any:
     """`civility train`'s arguments as a TrainConfig."""
     from models.train import TrainConfig
@@ -170,6 +182,7 @@ def train_config(args: argparse.Namespace) -> Any:
         cap_scale=args.cap_scale,
         extra_labels=args.labels,
         balance_identity=args.balance_identity,
+        row_weights=dict(args.row_weight),
         **{name: value for name, value in switches.items() if value is not None},
     )
     # The sentence to score beside the comment is the one the n-gram model picks: without it, none.
@@ -191,6 +204,8 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
 
     artifact = Path(args.artifact) if args.artifact else default_artifact_dir()
     loso_config = loso_config_for(artifact, epochs=args.loso_epochs, cap_scale=args.loso_cap_scale)
+    if args.loso_seed is not None:
+        loso_config = replace(loso_config, seed=args.loso_seed)
     only = set(args.loso_only) if args.loso_only else None
     try:
         report = evaluate(artifact, Path(args.data_dir), loso=args.loso, loso_config=loso_config, loso_only=only)
@@ -384,6 +399,15 @@ def parser() -> argparse.ArgumentParser:
         " identity attack; off in the shipped recipe, TrainConfig.insult_contrast_rows says why",
     )
     train.add_argument(
+        "--row-weight",
+        action="append",
+        type=row_weight,
+        default=[],
+        metavar="SET=WEIGHT",
+        help="the loss weight, in (0, 1], of an optional hand-written row set the recipe adds (e.g."
+        " hate_word_rows=0.3; TrainConfig.row_weights); repeat for several",
+    )
+    train.add_argument(
         "--no-lexical",
         action="store_true",
         help="the encoder alone, without the n-gram spam model beside it (models/lexical.py): the recipe up to v10",
@@ -416,6 +440,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="FOLD",
         help="retrain only this fold (repeatable), e.g. 'youtube video Psy' or 'sms_spam_collection.csv (message"
         " style)'; kept apart from the --loso table, by recipe (--loso-epochs 2 --loso-cap-scale 1 is the full one)",
+    )
+    evaluate.add_argument(
+        "--loso-seed",
+        type=int,
+        help="retrain the folds at this training seed rather than the artifact's (it also draws the caps' sample, the"
+        " hand-written rows kept and the held-out rows); the card sets the seeds' results side by side",
     )
     evaluate.set_defaults(func=cmd_evaluate)
     return root

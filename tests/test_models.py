@@ -310,6 +310,12 @@ def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on()
     assert train_config(parser().parse_args([*base, "--hate-word-rows"])).hate_word_rows is True
     assert unset.insult_contrast_rows is None and train_config(unset).insult_contrast_rows is False  # not shipped
     assert train_config(parser().parse_args([*base, "--insult-contrast-rows"])).insult_contrast_rows is True
+    assert train_config(unset).row_weights == {}  # every row weighs 1 in the shipped recipe
+    weighted = parser().parse_args([*base, "--hate-word-rows", "--row-weight", "hate_word_rows=0.3"])
+    assert train_config(weighted).row_weights == {"hate_word_rows": 0.3}
+    for bad in ("hate_word_rows", "hate_word_rows=0", "hate_word_rows=1.5", "hate_word_rows=x", "=0.3"):
+        with pytest.raises(SystemExit):
+            parser().parse_args([*base, "--row-weight", bad])
     flipped = parser().parse_args(
         [*base, "--no-promotion-pairs", "--tweet-spam-targets", "--no-linkless-tweets-as-ham"]
     )
@@ -792,7 +798,7 @@ def test_ordinary_insults_in_the_slur_frames_are_toxic_but_attack_no_identity(mo
     assert "halfwit" not in trained and "dimwit" not in trained
     probes = [text for texts in probe_sentences().values() for text in texts]
     insult_recipe = data.template_rows(3, ["promotion_pairs", "praise_pairs", "insult_contrast_rows"])
-    assert len(probes) == 20 and not set(probes) & {r.text for r in insult_recipe}
+    assert len(probes) == 33 and not set(probes) & {r.text for r in insult_recipe}
     assert set(probes) & {r.text for r in every} == {"I hate Mondays."}  # the "hate" rows' own example
     from models.card import template_counts  # the card counts them only in a recipe that had them
 
@@ -816,6 +822,89 @@ def test_each_optional_row_set_is_named_by_the_recipe_switch_that_adds_it():
     assert all({r.text for r in data.functional_rows([name])} - base for name in data.OPTIONAL_ROWS)
     with pytest.raises(ValueError, match="hate_words"):
         data.functional_rows(["hate_words"])
+
+
+def test_a_row_weight_reaches_exactly_its_sets_rows_and_survives_formatting_and_sentence_rows():
+    from dataclasses import replace
+
+    from models import data
+    from models.train import TrainConfig, sampled_templates, sentence_rows
+
+    hate_only = {r.text for r in data.functional_rows(["hate_word_rows"])} - {r.text for r in data.functional_rows()}
+    config = replace(TrainConfig(version="t"), hate_word_rows=True, row_weights={"hate_word_rows": 0.3})
+    rows = sampled_templates(config)
+    light = {r.text for r in rows if r.weight != 1.0}
+    assert light == hate_only and {r.weight for r in rows if r.text in light} == {0.3}
+    # Without a weight the same rows weigh 1, as every row did before weights existed.
+    assert all(r.weight == 1.0 for r in sampled_templates(replace(config, row_weights={})))
+    # A light row keeps its weight when given tweet formatting, and so does its sentence trained alone.
+    row = data.Row("I hate Mondays. So slow. Win a prize at example.com now!", "x", {"spam": 0.0}, weight=0.3)
+    formatted = data.with_platform_formatting([replace(row, targets={"toxicity": 0.0, "spam": 0.0})], 1.0, 13)
+    assert formatted[0].text != row.text and formatted[0].weight == 0.3
+
+    class FirstSentence:  # stands in for the n-gram model: picks each text's first sentence
+        labels = ("spam",)
+
+    import models.train as train_module
+
+    def first(texts, lexical, label):
+        return [t.split(". ")[0] for t in texts], list(range(len(texts)))
+
+    original, train_module.most_suspicious = train_module.most_suspicious, first
+    try:
+        alone = sentence_rows([row], FirstSentence(), ("spam",))  # type: ignore[arg-type]
+    finally:
+        train_module.most_suspicious = original
+    assert [(r.text, r.weight) for r in alone] == [("I hate Mondays", 0.3)]
+    # A weight for a set the recipe does not add, an unknown set or a weight out of (0, 1] fails, not ignored.
+    with pytest.raises(ValueError, match="does not add"):
+        data.functional_rows([], {"hate_word_rows": 0.3})
+    with pytest.raises(ValueError, match="hate_words"):
+        data.functional_rows(["hate_word_rows"], {"hate_words": 0.3})
+    with pytest.raises(ValueError, match="above 0"):
+        data.functional_rows(["hate_word_rows"], {"hate_word_rows": 0.0})
+
+
+def test_a_rows_weight_scales_its_share_of_the_loss_and_weights_of_one_change_nothing():
+    import torch
+
+    from models.train import batch_loss
+
+    logits = torch.tensor([[2.0, -1.0], [0.5, 0.0], [-3.0, 1.0]], requires_grad=True)
+    y = torch.tensor([[0.0, 1.0], [1.0, 0.0], [0.0, 0.0]])
+    mask = torch.tensor([[1.0, 1.0], [1.0, 0.0], [1.0, 1.0]])  # the second row says nothing of the second label
+    each = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
+    # Weights of one give the mean over the labels each row has, bit for bit as before weights existed.
+    assert torch.equal(batch_loss(logits, y, mask, torch.ones(3, 1)), (each * mask).sum() / mask.sum())
+    batch_loss(logits, y, mask, torch.tensor([[1.0], [0.25], [1.0]])).backward()
+    weighted = logits.grad.clone()
+    logits.grad = None
+    batch_loss(logits, y, mask, torch.ones(3, 1)).backward()
+    # A quarter-weight row moves its logits a quarter as far; the others, and the divisor (the count), are unchanged.
+    assert torch.allclose(weighted[1], 0.25 * logits.grad[1]) and torch.equal(weighted[[0, 2]], logits.grad[[0, 2]])
+
+
+def test_a_lighter_row_pulls_the_score_toward_its_target_less():
+    import torch
+
+    from models.data import Row
+    from models.encoder import Encoder
+    from models.train import ModerationNet, TrainConfig, fit, freeze_lower_layers, logits_of
+
+    # The same texts taught toxic at weight 1 and clean at `weight`: the lighter the clean rows, the more toxic.
+    texts = [f"The parade went down {street} at noon." for street in ("Elm", "Oak", "Main", "High", "Mill", "Pine")]
+
+    def toxicity_after_training(weight: float) -> float:
+        torch.manual_seed(13)
+        net = ModerationNet(Encoder(max_length=32), 4)
+        freeze_lower_layers(net, 2)
+        toxic = [Row(t, "s", {"toxicity": 1.0}) for t in texts]
+        clean = [Row(t, "s", {"toxicity": 0.0}, weight=weight) for t in texts]
+        fit(net, toxic + clean, TrainConfig("t", epochs=10, batch_size=4, max_length=32), log=False)
+        return float(torch.sigmoid(torch.from_numpy(logits_of(net, texts, 32)[:, 0])).mean())
+
+    lighter, even = toxicity_after_training(0.2), toxicity_after_training(1.0)
+    assert lighter > even + 0.15, (lighter, even)
 
 
 @pytest.mark.skipif(not DATA_DIR.is_dir(), reason="shared training data not present")
@@ -1110,3 +1199,57 @@ def test_the_card_lists_the_artifacts_own_fold_runs_before_those_kept_from_an_ea
     assert card[earlier:].startswith(
         "## Leave one source out, selected folds, an earlier recipe\n\nNot this artifact's recipe: it differs in"
     )
+
+
+def test_the_card_sets_the_artifacts_recipe_at_other_seeds_beside_its_own_and_not_as_another_recipe(tmp_path):
+    from models.card import MEAN_FOLDS, write_card
+    from models.paths import default_artifact_dir
+
+    config = json.loads((default_artifact_dir() / CONFIG_FILE).read_text())
+    evaluation = json.loads((default_artifact_dir() / "evaluation.json").read_text())
+    template = evaluation["leave_one_source_out_selected"][0]["folds"][0]
+    cheap = config["training"] | {"version": "loso", "epochs": 1, "cap_scale": 0.3}
+    seed = cheap["seed"]
+
+    def folds(aucs: list[float]) -> list[dict]:
+        return [
+            template | {"held_out": name, "label": "toxicity", "roc_auc": auc}
+            for name, auc in zip(MEAN_FOLDS, aucs, strict=True)
+        ]
+
+    evaluation["leave_one_source_out_selected"] = [
+        {"training": cheap, "folds": folds([0.88, 0.80, 0.83, 0.94])},
+        {"training": cheap | {"seed": seed + 1}, "folds": folds([0.86, 0.78, 0.82, 0.93])},
+        # Another recipe at another seed is still another recipe: not among the seeds.
+        {"training": cheap | {"seed": seed + 2, "praise_pairs": False}, "folds": folds([0.5, 0.5, 0.5, 0.5])},
+    ]
+    (tmp_path / CONFIG_FILE).write_text(json.dumps(config))
+    (tmp_path / "evaluation.json").write_text(json.dumps(evaluation))
+    card = write_card(tmp_path)
+    heading = f"## Leave one source out, selected folds, cheapened, seed {seed + 1}\n\n"
+    assert heading in card
+    assert card.split(heading)[1].startswith(f"At training seed {seed + 1} (the artifact's: {seed}), which also draws")
+    assert "Not this artifact's recipe" not in card.split(heading)[1].split("\n\n")[0]
+    table = card.split("## The same recipe at 2 training seeds (1 epoch(s), caps x0.3)\n")[1]
+    assert f"| held out | seed {seed} | seed {seed + 1} | mean | range |" in table
+    assert "| davidson_hate_offensive_tweets.csv | 0.880 | 0.860 | 0.870 | 0.020 |" in table
+    # The issue's measure at each seed: (0.88 + 0.80 + 0.83 + 0.94) / 4 and (0.86 + 0.78 + 0.82 + 0.93) / 4.
+    assert "| **mean of the 4 English sources with both classes** | 0.863 | 0.848 | 0.855 | 0.015 |" in table
+    assert "0.500" not in table
+
+
+def test_the_folds_can_be_retrained_at_another_seed_from_the_command_line(tmp_path, monkeypatch):
+    import models.evaluate
+    from service.cli import main
+
+    (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": {"seed": 13, "epochs": 2, "cap_scale": 1.0}}))
+    seen = []
+
+    def evaluate(artifact, data_dir, loso, loso_config, loso_only):  # stands in for the hours of retraining
+        seen.append(loso_config)
+        return {"fixed": {"identity": {}}}
+
+    monkeypatch.setattr(models.evaluate, "evaluate", evaluate)
+    base = ["evaluate", "--data-dir", "d", "--artifact", str(tmp_path), "--loso-only", "x"]
+    assert main(base) == 0 and main([*base, "--loso-seed", "14"]) == 0
+    assert [c.seed for c in seen] == [13, 14] and {(c.epochs, c.cap_scale) for c in seen} == {(1, 0.3)}
