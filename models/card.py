@@ -499,7 +499,9 @@ def write_card(artifact_dir: Path) -> str:
             ]
             if summary := loso_summary(run["folds"]):
                 lines += ["", *summary]
-        lines += across_seeds([run for earlier, _, run in runs if not earlier], shipped)
+        # The full --loso run is a seed of the same recipe too when it was run with it.
+        whole_run = [loso] if loso and not recipe_differences(loso["training"], shipped) else []
+        lines += across_seeds(whole_run + [run for earlier, _, run in runs if not earlier], shipped)
     text = "\n".join(lines) + "\n"
     (artifact_dir / CARD_FILE).write_text(text)
     return text

@@ -1238,6 +1238,33 @@ def test_the_card_sets_the_artifacts_recipe_at_other_seeds_beside_its_own_and_no
     assert "0.500" not in table
 
 
+def test_the_cards_full_leave_one_source_out_run_counts_as_the_artifacts_own_seed(tmp_path):
+    from models.card import write_card
+    from models.paths import default_artifact_dir
+
+    config = json.loads((default_artifact_dir() / CONFIG_FILE).read_text())
+    evaluation = json.loads((default_artifact_dir() / "evaluation.json").read_text())
+    whole = evaluation["leave_one_source_out"]
+    cheap = config["training"] | {"version": "loso", "epochs": 1, "cap_scale": 0.3}
+    whole["training"] = cheap
+    fold = next(f for f in whole["folds"] if f["held_out"] == "davidson_hate_offensive_tweets.csv")
+    fold["roc_auc"] = 0.871
+    evaluation["leave_one_source_out_selected"] = [
+        {"training": cheap | {"seed": cheap["seed"] + 1}, "folds": [fold | {"roc_auc": 0.851}]}
+    ]
+    (tmp_path / CONFIG_FILE).write_text(json.dumps(config))
+    (tmp_path / "evaluation.json").write_text(json.dumps(evaluation))
+    table = write_card(tmp_path).split("## The same recipe at 2 training seeds (1 epoch(s), caps x0.3)\n")[1]
+    assert "| davidson_hate_offensive_tweets.csv | 0.871 | 0.851 | 0.861 | 0.020 |" in table
+    # Folds run at one seed only are the full table's business, not this one's.
+    assert "youtube video Psy" not in table
+
+    # A full run of another recipe is not a seed of this one.
+    evaluation["leave_one_source_out"]["training"] = cheap | {"praise_pairs": not cheap["praise_pairs"]}
+    (tmp_path / "evaluation.json").write_text(json.dumps(evaluation))
+    assert "training seeds" not in write_card(tmp_path)
+
+
 def test_the_folds_can_be_retrained_at_another_seed_from_the_command_line(tmp_path, monkeypatch):
     import models.evaluate
     from service.cli import main
