@@ -209,13 +209,14 @@ def recipe_line(training: dict[str, Any], artifact_training: dict[str, Any] | No
         return differing + (
             f"Retrained without the held-out source with {whose} full recipe: {training['epochs']} epoch(s),"
             f" caps x{training['cap_scale']}, every hand-written row, top {training['trainable_layers']} layers"
-            " trained. Measured on all of the held-out source."
+            " trained. Measured on every row of the held-out source that its cap keeps."
         )
     return differing + (
         f"Retrained without the held-out source with {whose} recipe, cheapened: {training['epochs']} "
         f"epoch(s), caps x{training['cap_scale']}, the hand-written rows sampled by the same factor (sources "
         "under their cap do not shrink, so those rows weigh less here than in the artifact), top "
-        f"{training['trainable_layers']} layers trained. Measured on all of the held-out source."
+        f"{training['trainable_layers']} layers trained. Measured on every row of the held-out source that its cap"
+        " keeps."
     )
 
 
@@ -492,7 +493,9 @@ def write_card(artifact_dir: Path) -> str:
                 "",
                 recipe_line(run["training"], config.get("training")),
                 f"Run alone (`civility evaluate --loso-only FOLD --loso-epochs {run['training']['epochs']}"
-                f" --loso-cap-scale {run['training']['cap_scale']}`), since every fold at this size would take hours.",
+                f" --loso-cap-scale {run['training']['cap_scale']}"
+                + (f" --loso-seed {seed}" if seed_note(run["training"], shipped) else "")
+                + "`), since every fold at this size would take hours.",
                 "",
                 *LOSO_HEADER,
                 *loso_rows(run["folds"]),
@@ -518,6 +521,7 @@ def across_seeds(runs: list[dict[str, Any]], shipped: dict[str, Any]) -> list[st
         for run in runs:
             if (run["training"]["epochs"], run["training"]["cap_scale"]) == (epochs, cap_scale):
                 aucs = {f["held_out"]: f["roc_auc"] for f in run["folds"] if f["roc_auc"] is not None}
+                # A fold run twice at one seed (the full run's, then alone) is the same draw: the later run's figure.
                 by_seed.setdefault(run["training"]["seed"], {}).update(aucs)
         seeds = sorted(by_seed)
         folds = sorted({name for aucs in by_seed.values() for name in aucs})
@@ -529,7 +533,8 @@ def across_seeds(runs: list[dict[str, Any]], shipped: dict[str, Any]) -> list[st
             f"## The same recipe at {len(seeds)} training seeds ({epochs} epoch(s), caps x{cap_scale})",
             "",
             f"ROC-AUC of each fold run at more than one seed (the artifact's is {shipped.get('seed')}). The seed alone"
-            " moves these figures, so a recipe change that moves a fold by less than its range is no evidence.",
+            " moves these figures, so a recipe change that moves a fold by less than its range is no evidence. The"
+            " range includes a redraw of the held-out rows, which two recipes compared at one seed share.",
             "",
             "| held out | " + " | ".join(f"seed {seed}" for seed in seeds) + " | mean | range |",
             "|---|" + "---|" * (len(seeds) + 2),

@@ -388,6 +388,7 @@ def loso_config_for(artifact_dir: Path, epochs: int, cap_scale: float) -> TrainC
     known["lexical_digits"] = recorded_digits(training, "lexical_digits", "lexical_digit_shapes")
     known = LATER_SWITCHES | known
     known["sentence_labels"] = tuple(known["sentence_labels"])
+    known["row_weights"] = dict(known["row_weights"])  # LATER_SWITCHES' own dict is shared by every replay
     return replace(TrainConfig(version="loso", **known), epochs=epochs, cap_scale=cap_scale)
 
 

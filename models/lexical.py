@@ -158,10 +158,17 @@ class LexicalModel:
         return np.asarray(self.tf_idf(counts(texts, self.digits)) @ self.weight_t) + self.bias
 
     @classmethod
-    def fit(cls, texts: list[str], targets: dict[str, np.ndarray], digits: str = DIGITS_ROUND) -> LexicalModel:
+    def fit(
+        cls,
+        texts: list[str],
+        targets: dict[str, np.ndarray],
+        digits: str = DIGITS_ROUND,
+        row_weights: np.ndarray | None = None,
+    ) -> LexicalModel:
         """One logistic regression per label on the rows with a target for it (NaN: no target).
 
-        A soft target t enters as two copies of the row, positive with weight t and negative with 1 - t."""
+        A soft target t enters as two copies of the row, positive with weight t and negative with 1 - t, both
+        times the row's own weight (`row_weights`, default 1: a light hand-written row must be light here too)."""
         from sklearn.linear_model import LogisticRegression
 
         raw = counts(texts, digits)
@@ -174,7 +181,8 @@ class LexicalModel:
             if rows.size == 0:
                 raise ValueError(f"no training row has a {label} target")
             y = np.r_[np.ones(rows.size), np.zeros(rows.size)]
-            w = np.r_[target[rows], 1 - target[rows]]
+            row_weight = np.ones(rows.size) if row_weights is None else row_weights[rows]
+            w = np.r_[target[rows] * row_weight, (1 - target[rows]) * row_weight]
             keep = w > 0
             regression = LogisticRegression(C=REGULARIZATION_C, max_iter=2000)
             regression.fit(sparse.vstack([matrix[rows], matrix[rows]])[keep], y[keep], sample_weight=w[keep])

@@ -22,6 +22,8 @@ from service.config import Settings
 
 log = logging.getLogger("civility")
 DEMO_SITE = "demo"
+# The lightest --row-weight: a placebo weight, still a number the float32 loss can hold.
+MIN_ROW_WEIGHT = 0.000001
 
 
 def setup_logging() -> None:
@@ -146,15 +148,39 @@ def non_negative(value: str) -> float:
 
 
 def row_weight(text: str) -> tuple[str, float]:
-    """`--row-weight SET=WEIGHT` as a pair; which sets exist and whether the recipe adds them is checked at training."""
+    """`--row-weight SET=WEIGHT` as a pair, the set named as its switch is (hate-word-rows or hate_word_rows)."""
+    from models.data import OPTIONAL_ROWS
+
     name, sep, value = text.partition("=")
+    name = name.strip().replace("-", "_")
     try:
         weight = float(value) if sep else float("nan")
     except ValueError:
         weight = float("nan")
-    if not name or not 0.0 < weight <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected SET=WEIGHT with a weight above 0 and at most 1, got {text!r}")
+    if name not in OPTIONAL_ROWS:
+        raise argparse.ArgumentTypeError(f"no optional row set named {name!r} in {text!r}; they are {OPTIONAL_ROWS}")
+    # The floor keeps a weight representable in the float32 loss (1e-300 would silently be 0 there).
+    if not MIN_ROW_WEIGHT <= weight <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected SET=WEIGHT with a weight from {MIN_ROW_WEIGHT} to 1, got {text!r}")
     return name, weight
+
+
+class BadRecipe(ValueError):
+    """`civility train` arguments that contradict each other."""
+
+
+def row_weights(pairs: list[tuple[str, float]], config: Any) -> dict[str, float]:
+    """The --row-weight pairs as TrainConfig.row_weights: each set once, only sets the recipe adds, and no weight of
+    1, which is every row's weight anyway (so the recipe reads the same as the one without it)."""
+    from models.train import optional_rows
+
+    names = [name for name, _ in pairs]
+    if repeated := sorted({name for name in names if names.count(name) > 1}):
+        raise BadRecipe(f"--row-weight gives {', '.join(repeated)} more than once")
+    if missing := sorted(set(names) - set(optional_rows(config))):
+        switches = ", ".join("--" + name.replace("_", "-") for name in missing)
+        raise BadRecipe(f"--row-weight weighs {', '.join(missing)}, which this recipe does not add (add {switches})")
+    return {name: weight for name, weight in pairs if weight != 1.0}
 
 
 def train_config(args: argparse.Namespace) -> Any:
@@ -182,9 +208,9 @@ def train_config(args: argparse.Namespace) -> Any:
         cap_scale=args.cap_scale,
         extra_labels=args.labels,
         balance_identity=args.balance_identity,
-        row_weights=dict(args.row_weight),
         **{name: value for name, value in switches.items() if value is not None},
     )
+    config = replace(config, row_weights=row_weights(args.row_weight, config))
     # The sentence to score beside the comment is the one the n-gram model picks: without it, none.
     return replace(config, lexical_labels=(), sentence_labels=()) if args.no_lexical else config
 
@@ -192,7 +218,11 @@ def train_config(args: argparse.Namespace) -> Any:
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     from models.train import train
 
-    config = train_config(args)
+    try:
+        config = train_config(args)
+    except BadRecipe as error:
+        print(f"civility train: {error}", file=sys.stderr)
+        return 2
     artifact = train(Path(args.data_dir), Path(args.out), config)
     print(f"wrote {args.out} (version {artifact['version']}, labels {', '.join(artifact['labels'])})")
     return 0
@@ -202,6 +232,14 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     from models.evaluate import UnknownFold, evaluate, loso_config_for
     from models.paths import default_artifact_dir
 
+    # The full --loso table is the artifact's own seed's, and the card's seeds table reads it so: a run at another
+    # seed is kept apart, by fold, and without --loso-only the seed would change nothing at all.
+    if args.loso_seed is not None and (args.loso or not args.loso_only):
+        print(
+            "civility evaluate: --loso-seed retrains the folds named by --loso-only, and not with --loso",
+            file=sys.stderr,
+        )
+        return 2
     artifact = Path(args.artifact) if args.artifact else default_artifact_dir()
     loso_config = loso_config_for(artifact, epochs=args.loso_epochs, cap_scale=args.loso_cap_scale)
     if args.loso_seed is not None:
@@ -404,7 +442,7 @@ def parser() -> argparse.ArgumentParser:
         type=row_weight,
         default=[],
         metavar="SET=WEIGHT",
-        help="the loss weight, in (0, 1], of an optional hand-written row set the recipe adds (e.g."
+        help="the loss weight, from 0.000001 to 1, of an optional hand-written row set the recipe adds (e.g."
         " hate_word_rows=0.3; TrainConfig.row_weights); repeat for several",
     )
     train.add_argument(
@@ -444,8 +482,8 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--loso-seed",
         type=int,
-        help="retrain the folds at this training seed rather than the artifact's (it also draws the caps' sample, the"
-        " hand-written rows kept and the held-out rows); the card sets the seeds' results side by side",
+        help="retrain the --loso-only folds at this training seed rather than the artifact's (it also draws the caps'"
+        " sample, the hand-written rows kept and the held-out rows); the card sets the seeds' results side by side",
     )
     evaluate.set_defaults(func=cmd_evaluate)
     return root

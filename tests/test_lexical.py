@@ -64,6 +64,22 @@ def test_a_soft_target_counts_partly_and_a_label_needs_at_least_one_target():
         LexicalModel.fit(texts, {"spam": np.full(len(texts), np.nan)})
 
 
+def test_a_light_row_teaches_the_ngram_model_less_and_weight_one_changes_nothing():
+    texts = SPAM + HONEST + ["zorblax zorblax offer"]
+    targets = {"spam": np.array([1.0] * 4 + [0.0] * 4 + [1.0])}
+
+    def fitted_with(last_weight: float | None) -> LexicalModel:
+        weights = None if last_weight is None else np.array([1.0] * 8 + [last_weight])
+        return LexicalModel.fit(texts, targets, DIGITS_ROUND, weights)
+
+    def learned(model: LexicalModel) -> float:
+        return float(model.logits(["zorblax zorblax offer"])[0, 0])
+
+    unweighted, full, light = fitted_with(None), fitted_with(1.0), fitted_with(0.000001)
+    np.testing.assert_array_equal(full.weight, unweighted.weight)
+    assert learned(light) < learned(full) - 0.5
+
+
 def test_the_saved_model_scores_as_the_fitted_one(tmp_path):
     model = fitted()
     model.save(tmp_path)

@@ -313,9 +313,18 @@ def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on()
     assert train_config(unset).row_weights == {}  # every row weighs 1 in the shipped recipe
     weighted = parser().parse_args([*base, "--hate-word-rows", "--row-weight", "hate_word_rows=0.3"])
     assert train_config(weighted).row_weights == {"hate_word_rows": 0.3}
+    dashed = parser().parse_args([*base, "--hate-word-rows", "--row-weight", "hate-word-rows=0.3"])
+    assert train_config(dashed).row_weights == {"hate_word_rows": 0.3}  # spelt as its switch is
+    # A weight of 1 is every row's: the recipe must read as the one without it, not as another recipe.
+    plain = parser().parse_args([*base, "--hate-word-rows", "--row-weight", "hate_word_rows=1"])
+    assert train_config(plain).row_weights == {}
     for bad in ("hate_word_rows", "hate_word_rows=0", "hate_word_rows=1.5", "hate_word_rows=x", "=0.3"):
         with pytest.raises(SystemExit):
             parser().parse_args([*base, "--row-weight", bad])
+    for bad in ("hate_word_rows=1e-300", "hate_rows=0.3"):  # 1e-300 would be 0 in the float32 loss
+        with pytest.raises(SystemExit):
+            parser().parse_args([*base, "--hate-word-rows", "--row-weight", bad])
+
     flipped = parser().parse_args(
         [*base, "--no-promotion-pairs", "--tweet-spam-targets", "--no-linkless-tweets-as-ham"]
     )
@@ -329,6 +338,18 @@ def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on()
         parser().parse_args([*base, "--counterfactual-pairing", "-1"])
     without_lexical = train_config(parser().parse_args([*base, "--no-lexical"]))
     assert without_lexical.lexical_labels == () and without_lexical.sentence_labels == ()  # nothing picks them
+
+
+def test_the_train_command_refuses_row_weights_that_contradict_the_recipe_before_reading_any_data(capsys):
+    from service.cli import main
+
+    base = ["train", "--data-dir", "/nonexistent", "--out", "/nonexistent/out"]
+    # Not added by the recipe: the weight would fall on no row.
+    assert main([*base, "--row-weight", "hate_word_rows=0.3"]) == 2
+    assert "hate_word_rows, which this recipe does not add (add --hate-word-rows)" in capsys.readouterr().err
+    twice = [*base, "--hate-word-rows", "--row-weight", "hate_word_rows=0.3", "--row-weight", "hate-word-rows=0.5"]
+    assert main(twice) == 2
+    assert "gives hate_word_rows more than once" in capsys.readouterr().err
 
 
 def test_an_artifact_from_before_the_lexical_model_is_measured_with_its_own_recipe(tmp_path):
@@ -1229,6 +1250,8 @@ def test_the_card_sets_the_artifacts_recipe_at_other_seeds_beside_its_own_and_no
     heading = f"## Leave one source out, selected folds, cheapened, seed {seed + 1}\n\n"
     assert heading in card
     assert card.split(heading)[1].startswith(f"At training seed {seed + 1} (the artifact's: {seed}), which also draws")
+    # Its command reruns that seed, not the artifact's.
+    assert f"--loso-epochs 1 --loso-cap-scale 0.3 --loso-seed {seed + 1}`)" in card.split(heading)[1].split("\n\n")[0]
     assert "Not this artifact's recipe" not in card.split(heading)[1].split("\n\n")[0]
     table = card.split("## The same recipe at 2 training seeds (1 epoch(s), caps x0.3)\n")[1]
     assert f"| held out | seed {seed} | seed {seed + 1} | mean | range |" in table
@@ -1265,7 +1288,7 @@ def test_the_cards_full_leave_one_source_out_run_counts_as_the_artifacts_own_see
     assert "training seeds" not in write_card(tmp_path)
 
 
-def test_the_folds_can_be_retrained_at_another_seed_from_the_command_line(tmp_path, monkeypatch):
+def test_the_folds_can_be_retrained_at_another_seed_from_the_command_line(tmp_path, monkeypatch, capsys):
     import models.evaluate
     from service.cli import main
 
@@ -1280,3 +1303,7 @@ def test_the_folds_can_be_retrained_at_another_seed_from_the_command_line(tmp_pa
     base = ["evaluate", "--data-dir", "d", "--artifact", str(tmp_path), "--loso-only", "x"]
     assert main(base) == 0 and main([*base, "--loso-seed", "14"]) == 0
     assert [c.seed for c in seen] == [13, 14] and {(c.epochs, c.cap_scale) for c in seen} == {(1, 0.3)}
+    # Not with the full table (the artifact's own seed's), nor without folds to retrain: refused, nothing run.
+    whole = ["evaluate", "--data-dir", "d", "--artifact", str(tmp_path), "--loso", "--loso-seed", "14"]
+    assert main(whole) == 2 and main([*whole[:-3], "--loso-seed", "14"]) == 2
+    assert len(seen) == 2 and "--loso-seed retrains the folds named by --loso-only" in capsys.readouterr().err
