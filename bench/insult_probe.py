@@ -1,7 +1,9 @@
 """toxicity, identity_attack and profanity of an artifact on sentences written to probe what the hand-written rows
 teach, none of them a training row: personal insults (is the frame read as an identity attack?), attacks on a
 group with a slur or in plain words (do they stay attacks?), clean comments, and sentences saying "hate" of
-things (clean) and of people (toxic). The figures behind TrainConfig.insult_contrast_rows and hate_word_rows. One
+things (clean) and of people (toxic). The figures behind TrainConfig.insult_contrast_rows and the "hate" rows at
+weight 0.3 (the weight-1 figures in TrainConfig.hate_word_rows came from a first set, of which HATE_CLEAN keeps
+the first two). One
 exception: "I hate Mondays." is also one of the "hate" rows (TrainConfig.hate_word_rows), kept to show what a model
 without them makes of it.
 

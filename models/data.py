@@ -353,8 +353,8 @@ PERSONAL_ABUSE = (
 # identity_attack, "Everyone here hates the new parking rules." 0.90 and 0.86, and held OLID's clean tweets
 # that say "hate" (never trained on; evaluate.hate_word_probe) for toxicity four times as often as its other
 # clean tweets (33 of 135 against 163 of 2,955). Hatred aimed at the reader stays toxic, but attacks no identity.
-# Off in the shipped recipe, kept out on cheap folds that measured the redraw of the hand-written rows rather than
-# these (a placebo weight moved the folds as they did; TrainConfig.hate_word_rows has the figures).
+# Off in the shipped recipe: the cheap folds cannot see what these rows say (a placebo weight moved them as the rows
+# did), and retrained in full the rows did not carry to OLID's real tweets saying "hate" (TrainConfig.hate_word_rows).
 HATED_THINGS = (
     "Mondays", "the new parking meters", "this rainy weather", "the traffic on the bypass", "the new website layout",
     "paywalls", "the roadworks on the high street", "autoplay videos", "waiting on hold", "the smell from the landfill",
@@ -441,8 +441,9 @@ SLUR_ATTACKS = (
 # attack: "You halfwit." 0.97 identity_attack, "Typical halfwit, always whining about the referee." 0.93 (in fp32;
 # bench/insult_probe.py). Labelled toxic, no identity attack, no profanity. "halfwit" and "dimwit" are left out on
 # purpose: that probe uses them to measure the rows, so they must not train them.
-# Off in the shipped recipe, kept out on cheap folds that, as the "hate" rows' placebo showed, measured the redraw
-# of the hand-written rows more than these (TrainConfig.insult_contrast_rows has the figures).
+# Off in the shipped recipe: retrained in full they raised the unseen identity FPR (0.165 -> 0.206), and their cheap
+# folds' fall may be the redraw of the hand-written rows, as the "hate" rows' placebo showed for those
+# (TrainConfig.insult_contrast_rows has the figures).
 ORDINARY_INSULTS = (
     "idiot", "moron", "imbecile", "nitwit", "buffoon", "muppet", "numpty", "dunce", "twit", "airhead", "simpleton",
     "lowlife", "weirdo", "creep", "crybaby", "hypocrite", "coward", "liar", "clown", "fool", "loser", "troll",
