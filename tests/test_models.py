@@ -845,6 +845,22 @@ def test_each_optional_row_set_is_named_by_the_recipe_switch_that_adds_it():
         data.functional_rows(["hate_words"])
 
 
+def test_the_hand_written_seed_redraws_which_rows_a_cheapened_run_keeps_and_nothing_else():
+    from dataclasses import replace
+
+    from models.train import TrainConfig, sampled_templates
+
+    cheap = replace(TrainConfig(version="t"), cap_scale=0.3)
+    own = [r.text for r in sampled_templates(cheap)]
+    assert [r.text for r in sampled_templates(replace(cheap, hand_written_seed=cheap.seed))] == own  # unset: the seed
+    control = [r.text for r in sampled_templates(replace(cheap, hand_written_seed=cheap.seed + 100))]
+    assert len(control) == len(own) and len(set(control) ^ set(own)) > len(own) // 4  # the same count, other rows
+    # In full every row is kept, whatever the draw: only their order differs.
+    full = TrainConfig(version="t")
+    redrawn = [r.text for r in sampled_templates(replace(full, hand_written_seed=full.seed + 100))]
+    assert sorted(redrawn) == sorted(r.text for r in sampled_templates(full))
+
+
 def test_a_row_weight_reaches_exactly_its_sets_rows_and_survives_formatting_and_sentence_rows():
     from dataclasses import replace
 
