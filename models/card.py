@@ -140,6 +140,8 @@ def loso_summary(folds: list[dict[str, Any]]) -> list[str]:
 
 # Settings a fold run is meant to differ in from the artifact's recipe: its size, its name, moderators' labels.
 FOLD_SIZE_SETTINGS = {"epochs", "cap_scale", "version", "extra_labels"}
+# Settings that draw another sample of the same recipe rather than make another recipe.
+DRAW_SETTINGS = {"seed", "hand_written_seed"}
 
 
 HATE_WORD_GROUPS = {
@@ -185,19 +187,47 @@ def recipe_differences(training: dict[str, Any], artifact_training: dict[str, An
     return [
         f"`{key}` {run.get(key)!r} (the artifact: {shipped.get(key)!r})"
         for key in sorted(set(run) | set(shipped))
-        if key not in FOLD_SIZE_SETTINGS | {"seed"} and run.get(key) != shipped.get(key)
+        if key not in FOLD_SIZE_SETTINGS | DRAW_SETTINGS and run.get(key) != shipped.get(key)
     ]
 
 
+def draw(training: dict[str, Any]) -> tuple[Any, Any]:
+    """(training seed, the seed that draws the hand-written rows a cheapened run keeps): unset, the training seed."""
+    seed = training.get("seed")
+    return seed, seed if training.get("hand_written_seed") is None else training["hand_written_seed"]
+
+
+def draw_label(training: dict[str, Any]) -> str:
+    seed, rows = draw(training)
+    return f"seed {seed}" + ("" if rows == seed else f", hand-written rows drawn at {rows}")
+
+
 def seed_note(training: dict[str, Any], artifact_training: dict[str, Any] | None) -> str:
-    """A run at another training seed is the same recipe, but not the same draw: say which."""
-    seed, shipped = training.get("seed"), (artifact_training or {}).get("seed")
-    if seed is None or shipped is None or seed == shipped:
+    """A run at another draw is the same recipe, but not the same sample: say which."""
+    if artifact_training is None or training.get("seed") is None or draw(training) == draw(artifact_training):
         return ""
+    seed, rows = draw(training)
+    shipped = artifact_training.get("seed")
+    if rows == seed:
+        return (
+            f"At training seed {seed} (the artifact's: {shipped}), which also draws the caps' sample, the hand-written"
+            " rows a cheapened fold keeps and the held-out rows. "
+        )
     return (
-        f"At training seed {seed} (the artifact's: {shipped}), which also draws the caps' sample, the hand-written"
-        " rows a cheapened fold keeps and the held-out rows. "
+        f"At training seed {seed} (the artifact's: {shipped}), which draws the caps' sample and the held-out rows,"
+        f" with the hand-written rows a cheapened fold keeps drawn at seed {rows} instead (`hand_written_seed`): a"
+        " control that redraws the recipe's own rows and adds none. "
     )
+
+
+def loso_command(training: dict[str, Any], artifact_training: dict[str, Any]) -> str:
+    """The command that reruns a fold run: its size, and its draw where that is not the artifact's."""
+    epochs, cap_scale = training["epochs"], training["cap_scale"]
+    command = f"civility evaluate --loso-only FOLD --loso-epochs {epochs} --loso-cap-scale {cap_scale}"
+    if seed_note(training, artifact_training):
+        seed, rows = draw(training)
+        command += f" --loso-seed {seed}" + ("" if rows == seed else f" --loso-hand-written-seed {rows}")
+    return command
 
 
 def recipe_line(training: dict[str, Any], artifact_training: dict[str, Any] | None = None) -> str:
@@ -484,19 +514,16 @@ def write_card(artifact_dir: Path) -> str:
             for run in evaluation.get(SELECTED_FOLDS, [])
         ]
         for earlier, cheapened, run in sorted(runs, key=lambda kinds: kinds[:2]):
-            seed = run["training"].get("seed")
             lines += [
                 "",
                 "## Leave one source out, selected folds"
                 + (", cheapened" if cheapened else "")
                 + (", an earlier recipe" if earlier else "")
-                + (f", seed {seed}" if seed_note(run["training"], shipped) else ""),
+                + (f", {draw_label(run['training'])}" if seed_note(run["training"], shipped) else ""),
                 "",
                 recipe_line(run["training"], config.get("training")),
-                f"Run alone (`civility evaluate --loso-only FOLD --loso-epochs {run['training']['epochs']}"
-                f" --loso-cap-scale {run['training']['cap_scale']}"
-                + (f" --loso-seed {seed}" if seed_note(run["training"], shipped) else "")
-                + "`), since every fold at this size would take hours.",
+                f"Run alone (`{loso_command(run['training'], shipped)}`), since every fold at this size would take"
+                " hours.",
                 "",
                 *LOSO_HEADER,
                 *loso_rows(run["folds"]),
@@ -512,32 +539,37 @@ def write_card(artifact_dir: Path) -> str:
 
 
 def across_seeds(runs: list[dict[str, Any]], shipped: dict[str, Any]) -> list[str]:
-    """The artifact's recipe at one fold size, retrained at several seeds: each fold's ROC-AUC side by side.
+    """The artifact's recipe at one fold size, retrained at several draws (the training seed, and the hand-written
+    rows' own draw): each fold's ROC-AUC side by side.
 
-    The seed moves a fold's figure by itself, so a recipe change smaller than these spreads is no evidence."""
+    The draw moves a fold's figure by itself, so a recipe change smaller than these spreads is no evidence."""
     lines: list[str] = []
     sizes = sorted({(r["training"]["epochs"], r["training"]["cap_scale"]) for r in runs})
     for epochs, cap_scale in sizes:
-        by_seed: dict[int, dict[str, float]] = {}
+        by_seed: dict[tuple[Any, Any], dict[str, float]] = {}
         for run in runs:
             if (run["training"]["epochs"], run["training"]["cap_scale"]) == (epochs, cap_scale):
                 aucs = {f["held_out"]: f["roc_auc"] for f in run["folds"] if f["roc_auc"] is not None}
                 # A fold run twice at one seed (the full run's, then alone) is the same draw: the later run's figure.
-                by_seed.setdefault(run["training"]["seed"], {}).update(aucs)
-        seeds = sorted(by_seed)
+                by_seed.setdefault(draw(run["training"]), {}).update(aucs)
+        seeds = sorted(by_seed, key=lambda key: (key[0], key[1] != key[0], key[1]))
         folds = sorted({name for aucs in by_seed.values() for name in aucs})
         shared = [name for name in folds if sum(name in by_seed[seed] for seed in seeds) >= 2]
         if len(seeds) < 2 or not shared:
             continue
         lines += [
             "",
-            f"## The same recipe at {len(seeds)} training seeds ({epochs} epoch(s), caps x{cap_scale})",
+            f"## The same recipe at {len(seeds)} draws ({epochs} epoch(s), caps x{cap_scale})",
             "",
-            f"ROC-AUC of each fold run at more than one seed (the artifact's is {shipped.get('seed')}). The seed alone"
-            " moves these figures, so a recipe change that moves a fold by less than its range is no evidence. The"
-            " range includes a redraw of the held-out rows, which two recipes compared at one seed share.",
+            f"ROC-AUC of each fold run at more than one draw (the artifact's: seed {shipped.get('seed')}). The training"
+            " seed draws the caps' sample, the held-out rows and, unless drawn apart, the hand-written rows a"
+            " cheapened fold keeps. The draw alone moves these figures, so a recipe change that moves a fold by less"
+            " than its range is no evidence. The range includes a redraw of the held-out rows, which two recipes"
+            " compared at one seed share; a redraw of the hand-written rows alone does not.",
             "",
-            "| held out | " + " | ".join(f"seed {seed}" for seed in seeds) + " | mean | range |",
+            "| held out | "
+            + " | ".join(draw_label({"seed": seed, "hand_written_seed": rows}) for seed, rows in seeds)
+            + " | mean | range |",
             "|---|" + "---|" * (len(seeds) + 2),
         ]
         for name in shared:

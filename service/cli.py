@@ -234,16 +234,18 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
 
     # The full --loso table is the artifact's own seed's, and the card's seeds table reads it so: a run at another
     # seed is kept apart, by fold, and without --loso-only the seed would change nothing at all.
-    if args.loso_seed is not None and (args.loso or not args.loso_only):
-        print(
-            "civility evaluate: --loso-seed retrains the folds named by --loso-only, and not with --loso",
-            file=sys.stderr,
-        )
-        return 2
+    for flag, value in (("--loso-seed", args.loso_seed), ("--loso-hand-written-seed", args.loso_hand_written_seed)):
+        if value is not None and (args.loso or not args.loso_only):
+            print(
+                f"civility evaluate: {flag} retrains the folds named by --loso-only, not with --loso", file=sys.stderr
+            )
+            return 2
     artifact = Path(args.artifact) if args.artifact else default_artifact_dir()
     loso_config = loso_config_for(artifact, epochs=args.loso_epochs, cap_scale=args.loso_cap_scale)
     if args.loso_seed is not None:
         loso_config = replace(loso_config, seed=args.loso_seed)
+    if args.loso_hand_written_seed is not None:
+        loso_config = replace(loso_config, hand_written_seed=args.loso_hand_written_seed)
     only = set(args.loso_only) if args.loso_only else None
     try:
         report = evaluate(artifact, Path(args.data_dir), loso=args.loso, loso_config=loso_config, loso_only=only)
@@ -484,6 +486,12 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         help="retrain the --loso-only folds at this training seed rather than the artifact's (it also draws the caps'"
         " sample, the hand-written rows kept and the held-out rows); the card sets the seeds' results side by side",
+    )
+    evaluate.add_argument(
+        "--loso-hand-written-seed",
+        type=int,
+        help="draw the hand-written rows a cheapened fold keeps at this seed, adding none (TrainConfig."
+        "hand_written_seed): a control for a recipe change that adds rows, which redraws them too; with --loso-only",
     )
     evaluate.set_defaults(func=cmd_evaluate)
     return root

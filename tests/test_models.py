@@ -1269,12 +1269,44 @@ def test_the_card_sets_the_artifacts_recipe_at_other_seeds_beside_its_own_and_no
     # Its command reruns that seed, not the artifact's.
     assert f"--loso-epochs 1 --loso-cap-scale 0.3 --loso-seed {seed + 1}`)" in card.split(heading)[1].split("\n\n")[0]
     assert "Not this artifact's recipe" not in card.split(heading)[1].split("\n\n")[0]
-    table = card.split("## The same recipe at 2 training seeds (1 epoch(s), caps x0.3)\n")[1]
+    table = card.split("## The same recipe at 2 draws (1 epoch(s), caps x0.3)\n")[1]
     assert f"| held out | seed {seed} | seed {seed + 1} | mean | range |" in table
     assert "| davidson_hate_offensive_tweets.csv | 0.880 | 0.860 | 0.870 | 0.020 |" in table
     # The measure at each seed: (0.88 + 0.80 + 0.83 + 0.94) / 4 and (0.86 + 0.78 + 0.82 + 0.93) / 4.
     assert "| **mean of the 4 English sources with both classes** | 0.863 | 0.848 | 0.855 | 0.015 |" in table
     assert "0.500" not in table
+
+
+def test_the_card_reads_a_redraw_of_the_hand_written_rows_as_a_draw_of_the_same_recipe(tmp_path):
+    from models.card import MEAN_FOLDS, write_card
+    from models.paths import default_artifact_dir
+
+    config = json.loads((default_artifact_dir() / CONFIG_FILE).read_text())
+    evaluation = json.loads((default_artifact_dir() / "evaluation.json").read_text())
+    template = evaluation["leave_one_source_out_selected"][0]["folds"][0]
+    cheap = config["training"] | {"version": "loso", "epochs": 1, "cap_scale": 0.3}
+    seed = cheap["seed"]
+    folds = [template | {"held_out": name, "label": "toxicity", "roc_auc": 0.8} for name in MEAN_FOLDS]
+    evaluation["leave_one_source_out_selected"] = [
+        {"training": cheap, "folds": folds},
+        {"training": cheap | {"hand_written_seed": seed + 100}, "folds": [f | {"roc_auc": 0.78} for f in folds]},
+        # Drawn at the training seed, named or not, is the artifact's own draw.
+        {"training": cheap | {"hand_written_seed": seed}, "folds": folds[:1]},
+    ]
+    (tmp_path / CONFIG_FILE).write_text(json.dumps(config))
+    (tmp_path / "evaluation.json").write_text(json.dumps(evaluation))
+    card = write_card(tmp_path)
+    heading = (
+        f"## Leave one source out, selected folds, cheapened, seed {seed}, hand-written rows drawn at {seed + 100}"
+    )
+    section = card.split(heading + "\n\n")[1].split("\n\n")[0]
+    assert "Not this artifact's recipe" not in section and "adds none" in section
+    assert f"--loso-seed {seed} --loso-hand-written-seed {seed + 100}`)" in section
+    assert card.count("## Leave one source out, selected folds, cheapened\n") == 2  # the artifact's draw, twice
+    assert card.count("hand-written rows drawn at") == 2  # its heading and its column: nowhere else
+    table = card.split("## The same recipe at 2 draws (1 epoch(s), caps x0.3)\n")[1]
+    assert f"| held out | seed {seed} | seed {seed}, hand-written rows drawn at {seed + 100} | mean | range |" in table
+    assert "| **mean of the 4 English sources with both classes** | 0.800 | 0.780 | 0.790 | 0.020 |" in table
 
 
 def test_the_cards_full_leave_one_source_out_run_counts_as_the_artifacts_own_seed(tmp_path):
@@ -1293,7 +1325,7 @@ def test_the_cards_full_leave_one_source_out_run_counts_as_the_artifacts_own_see
     ]
     (tmp_path / CONFIG_FILE).write_text(json.dumps(config))
     (tmp_path / "evaluation.json").write_text(json.dumps(evaluation))
-    table = write_card(tmp_path).split("## The same recipe at 2 training seeds (1 epoch(s), caps x0.3)\n")[1]
+    table = write_card(tmp_path).split("## The same recipe at 2 draws (1 epoch(s), caps x0.3)\n")[1]
     assert "| davidson_hate_offensive_tweets.csv | 0.871 | 0.851 | 0.861 | 0.020 |" in table
     # Folds run at one seed only are the full table's business, not this one's.
     assert "youtube video Psy" not in table
@@ -1301,7 +1333,7 @@ def test_the_cards_full_leave_one_source_out_run_counts_as_the_artifacts_own_see
     # A full run of another recipe is not a seed of this one.
     evaluation["leave_one_source_out"]["training"] = cheap | {"praise_pairs": not cheap["praise_pairs"]}
     (tmp_path / "evaluation.json").write_text(json.dumps(evaluation))
-    assert "training seeds" not in write_card(tmp_path)
+    assert "## The same recipe at" not in write_card(tmp_path)
 
 
 def test_the_folds_can_be_retrained_at_another_seed_from_the_command_line(tmp_path, monkeypatch, capsys):
@@ -1319,7 +1351,10 @@ def test_the_folds_can_be_retrained_at_another_seed_from_the_command_line(tmp_pa
     base = ["evaluate", "--data-dir", "d", "--artifact", str(tmp_path), "--loso-only", "x"]
     assert main(base) == 0 and main([*base, "--loso-seed", "14"]) == 0
     assert [c.seed for c in seen] == [13, 14] and {(c.epochs, c.cap_scale) for c in seen} == {(1, 0.3)}
+    assert main([*base, "--loso-hand-written-seed", "113"]) == 0
+    assert (seen[-1].seed, seen[-1].hand_written_seed) == (13, 113) and seen[0].hand_written_seed is None
     # Not with the full table (the artifact's own seed's), nor without folds to retrain: refused, nothing run.
     whole = ["evaluate", "--data-dir", "d", "--artifact", str(tmp_path), "--loso", "--loso-seed", "14"]
     assert main(whole) == 2 and main([*whole[:-3], "--loso-seed", "14"]) == 2
-    assert len(seen) == 2 and "--loso-seed retrains the folds named by --loso-only" in capsys.readouterr().err
+    assert main([*base[:-2], "--loso-hand-written-seed", "113"]) == 2
+    assert len(seen) == 3 and "--loso-seed retrains the folds named by --loso-only" in capsys.readouterr().err
