@@ -441,8 +441,8 @@ SLUR_ATTACKS = (
 # attack: "You halfwit." 0.97 identity_attack, "Typical halfwit, always whining about the referee." 0.93 (in fp32;
 # bench/insult_probe.py). Labelled toxic, no identity attack, no profanity. "halfwit" and "dimwit" are left out on
 # purpose: that probe uses them to measure the rows, so they must not train them.
-# Off in the shipped recipe: retrained in full they raised the unseen identity FPR (0.165 -> 0.206), and their cheap
-# folds' fall may be the redraw of the hand-written rows, as the "hate" rows' placebo showed for those
+# Off in the shipped recipe: retrained in full they raised the unseen identity FPR (0.165 -> 0.206); their cheap
+# folds' fall was the redraw of the hand-written rows, which a control adding none matched
 # (TrainConfig.insult_contrast_rows has the figures).
 ORDINARY_INSULTS = (
     "idiot", "moron", "imbecile", "nitwit", "buffoon", "muppet", "numpty", "dunce", "twit", "airhead", "simpleton",
