@@ -442,8 +442,7 @@ SLUR_ATTACKS = (
 # bench/insult_probe.py). Labelled toxic, no identity attack, no profanity. "halfwit" and "dimwit" are left out on
 # purpose: that probe uses them to measure the rows, so they must not train them.
 # Off in the shipped recipe: retrained in full they raised the unseen identity FPR (0.165 -> 0.206); their cheap
-# folds' fall was the redraw of the hand-written rows, which a control adding none matched
-# (TrainConfig.insult_contrast_rows has the figures).
+# folds' fall was no larger than a redraw of the hand-written rows alone makes (TrainConfig.insult_contrast_rows).
 ORDINARY_INSULTS = (
     "idiot", "moron", "imbecile", "nitwit", "buffoon", "muppet", "numpty", "dunce", "twit", "airhead", "simpleton",
     "lowlife", "weirdo", "creep", "crybaby", "hypocrite", "coward", "liar", "clown", "fool", "loser", "troll",
@@ -810,6 +809,8 @@ def plural(noun: str) -> str:
 # The hand-written row sets a recipe may leave out, each named by the TrainConfig switch that adds it:
 # `promotion_rows`, `praise_rows`, the rows saying "hate" of things and of the reader, and ordinary insults in the
 # slur attacks' frames. One name per set, so the switch, the training rows and the model card's counts agree.
+# The lightest row weight: a placebo, still a number the float32 loss can hold (1e-300 would silently be 0 there).
+MIN_ROW_WEIGHT = 0.000001
 OPTIONAL_ROWS = ("promotion_pairs", "praise_pairs", "hate_word_rows", "insult_contrast_rows")
 
 
@@ -821,8 +822,8 @@ def functional_rows(optional: Collection[str] = (), weights: Mapping[str, float]
         raise ValueError(f"no optional row set named {', '.join(map(repr, unknown))}; they are {OPTIONAL_ROWS}")
     if unused := sorted(set(weights) - set(optional)):
         raise ValueError(f"a weight for {', '.join(map(repr, unused))}, which the recipe does not add")
-    if bad := sorted(name for name, weight in weights.items() if not 0.0 < weight <= 1.0):
-        raise ValueError(f"the weight of {', '.join(map(repr, bad))} must be above 0 and at most 1")
+    if bad := sorted(name for name, weight in weights.items() if not MIN_ROW_WEIGHT <= weight <= 1.0):
+        raise ValueError(f"the weight of {', '.join(map(repr, bad))} must be from {MIN_ROW_WEIGHT} to 1")
     rows = []
     every_label = {"toxicity": 0.0, "identity_attack": 0.0, "profanity": 0.0, "spam": 0.0}
     spam = every_label | {"spam": 1.0}

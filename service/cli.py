@@ -22,8 +22,6 @@ from service.config import Settings
 
 log = logging.getLogger("civility")
 DEMO_SITE = "demo"
-# The lightest --row-weight: a placebo weight, still a number the float32 loss can hold.
-MIN_ROW_WEIGHT = 0.000001
 
 
 def setup_logging() -> None:
@@ -149,7 +147,7 @@ def non_negative(value: str) -> float:
 
 def row_weight(text: str) -> tuple[str, float]:
     """`--row-weight SET=WEIGHT` as a pair, the set named as its switch is (hate-word-rows or hate_word_rows)."""
-    from models.data import OPTIONAL_ROWS
+    from models.data import MIN_ROW_WEIGHT, OPTIONAL_ROWS
 
     name, sep, value = text.partition("=")
     name = name.strip().replace("-", "_")
@@ -159,7 +157,6 @@ def row_weight(text: str) -> tuple[str, float]:
         weight = float("nan")
     if name not in OPTIONAL_ROWS:
         raise argparse.ArgumentTypeError(f"no optional row set named {name!r} in {text!r}; they are {OPTIONAL_ROWS}")
-    # The floor keeps a weight representable in the float32 loss (1e-300 would silently be 0 there).
     if not MIN_ROW_WEIGHT <= weight <= 1.0:
         raise argparse.ArgumentTypeError(f"expected SET=WEIGHT with a weight from {MIN_ROW_WEIGHT} to 1, got {text!r}")
     return name, weight
@@ -245,7 +242,16 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     if args.loso_seed is not None:
         loso_config = replace(loso_config, seed=args.loso_seed)
     if args.loso_hand_written_seed is not None:
-        loso_config = replace(loso_config, hand_written_seed=args.loso_hand_written_seed)
+        if args.loso_cap_scale >= 1:
+            print(
+                "civility evaluate: --loso-hand-written-seed redraws the hand-written rows a cheapened fold keeps;"
+                " at --loso-cap-scale 1 every one is kept",
+                file=sys.stderr,
+            )
+            return 2
+        # Drawn at the training seed is the artifact's own draw: stored as such, not as a control.
+        if args.loso_hand_written_seed != loso_config.seed:
+            loso_config = replace(loso_config, hand_written_seed=args.loso_hand_written_seed)
     only = set(args.loso_only) if args.loso_only else None
     try:
         report = evaluate(artifact, Path(args.data_dir), loso=args.loso, loso_config=loso_config, loso_only=only)

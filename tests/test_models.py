@@ -898,8 +898,9 @@ def test_a_row_weight_reaches_exactly_its_sets_rows_and_survives_formatting_and_
         data.functional_rows([], {"hate_word_rows": 0.3})
     with pytest.raises(ValueError, match="hate_words"):
         data.functional_rows(["hate_word_rows"], {"hate_words": 0.3})
-    with pytest.raises(ValueError, match="above 0"):
-        data.functional_rows(["hate_word_rows"], {"hate_word_rows": 0.0})
+    for weight in (0.0, 1e-300, 1.5):  # 1e-300 would be 0 in the float32 loss
+        with pytest.raises(ValueError, match="must be from 1e-06 to 1"):
+            data.functional_rows(["hate_word_rows"], {"hate_word_rows": weight})
 
 
 def test_a_rows_weight_scales_its_share_of_the_loss_and_weights_of_one_change_nothing():
@@ -1133,6 +1134,8 @@ def test_only_clean_comments_naming_an_identity_get_a_counterfactual_naming_none
 
 
 def test_counterfactual_pairing_narrows_the_gap_between_naming_an_identity_and_naming_none():
+    from dataclasses import replace
+
     from models.data import Row, counterfactuals
     from models.encoder import Encoder
     from models.train import ModerationNet, TrainConfig, fit, freeze_lower_layers, logits_of
@@ -1145,19 +1148,22 @@ def test_counterfactual_pairing_narrows_the_gap_between_naming_an_identity_and_n
     pairs = counterfactuals(rows, seed=13)
     assert len(pairs) == len(clean)
 
-    def gap(weight: float) -> float:
+    def gap(weight: float, training_rows: list[Row] = rows) -> float:
         import torch
 
         torch.manual_seed(13)
         net = ModerationNet(Encoder(max_length=32), 4)
         freeze_lower_layers(net, 2)
         config = TrainConfig("t", epochs=3, batch_size=16, max_length=32, counterfactual_pairing=weight)
-        fit(net, rows, config, log=False)
+        fit(net, training_rows, config, log=False)
         named = logits_of(net, [rows[i].text for i in pairs], 32)
         unnamed = logits_of(net, list(pairs.values()), 32)
         return float(np.abs(named[:, 0] - unnamed[:, 0]).mean())  # toxicity, the only label these rows teach
 
     assert gap(10.0) < 0.5 * gap(0.0)
+    # A paired row at a placebo weight ties its pair next to nothing, as it teaches next to nothing else.
+    light = [replace(r, weight=0.000001) if i in pairs else r for i, r in enumerate(rows)]
+    assert gap(10.0, light) > 0.8 * gap(0.0, light)
 
 
 def test_the_counterfactual_probe_compares_each_clean_comment_naming_an_identity_with_itself_naming_none():
@@ -1353,8 +1359,13 @@ def test_the_folds_can_be_retrained_at_another_seed_from_the_command_line(tmp_pa
     assert [c.seed for c in seen] == [13, 14] and {(c.epochs, c.cap_scale) for c in seen} == {(1, 0.3)}
     assert main([*base, "--loso-hand-written-seed", "113"]) == 0
     assert (seen[-1].seed, seen[-1].hand_written_seed) == (13, 113) and seen[0].hand_written_seed is None
+    # Drawn at the training seed is the artifact's own draw, stored as it.
+    assert main([*base, "--loso-hand-written-seed", "13"]) == 0 and seen[-1].hand_written_seed is None
+    # In full every hand-written row is kept: there is nothing to redraw.
+    assert main([*base, "--loso-cap-scale", "1", "--loso-hand-written-seed", "113"]) == 2
+    assert "at --loso-cap-scale 1 every one is kept" in capsys.readouterr().err
     # Not with the full table (the artifact's own seed's), nor without folds to retrain: refused, nothing run.
     whole = ["evaluate", "--data-dir", "d", "--artifact", str(tmp_path), "--loso", "--loso-seed", "14"]
     assert main(whole) == 2 and main([*whole[:-3], "--loso-seed", "14"]) == 2
     assert main([*base[:-2], "--loso-hand-written-seed", "113"]) == 2
-    assert len(seen) == 3 and "--loso-seed retrains the folds named by --loso-only" in capsys.readouterr().err
+    assert len(seen) == 4 and "--loso-seed retrains the folds named by --loso-only" in capsys.readouterr().err
