@@ -1244,14 +1244,20 @@ def test_the_card_lists_the_artifacts_own_fold_runs_before_those_kept_from_an_ea
     )
 
 
-def test_the_card_sets_the_artifacts_recipe_at_other_seeds_beside_its_own_and_not_as_another_recipe(tmp_path):
-    from models.card import MEAN_FOLDS, write_card
+def shipped_card_inputs() -> tuple[dict, dict, dict, dict]:
+    """The shipped artifact's config and evaluation, one of its fold results as a template, and its recipe cheapened."""
     from models.paths import default_artifact_dir
 
     config = json.loads((default_artifact_dir() / CONFIG_FILE).read_text())
     evaluation = json.loads((default_artifact_dir() / "evaluation.json").read_text())
     template = evaluation["leave_one_source_out_selected"][0]["folds"][0]
-    cheap = config["training"] | {"version": "loso", "epochs": 1, "cap_scale": 0.3}
+    return config, evaluation, template, config["training"] | {"version": "loso", "epochs": 1, "cap_scale": 0.3}
+
+
+def test_the_card_sets_the_artifacts_recipe_at_other_seeds_beside_its_own_and_not_as_another_recipe(tmp_path):
+    from models.card import MEAN_FOLDS, write_card
+
+    config, evaluation, template, cheap = shipped_card_inputs()
     seed = cheap["seed"]
 
     def folds(aucs: list[float]) -> list[dict]:
@@ -1285,12 +1291,8 @@ def test_the_card_sets_the_artifacts_recipe_at_other_seeds_beside_its_own_and_no
 
 def test_the_card_reads_a_redraw_of_the_hand_written_rows_as_a_draw_of_the_same_recipe(tmp_path):
     from models.card import MEAN_FOLDS, write_card
-    from models.paths import default_artifact_dir
 
-    config = json.loads((default_artifact_dir() / CONFIG_FILE).read_text())
-    evaluation = json.loads((default_artifact_dir() / "evaluation.json").read_text())
-    template = evaluation["leave_one_source_out_selected"][0]["folds"][0]
-    cheap = config["training"] | {"version": "loso", "epochs": 1, "cap_scale": 0.3}
+    config, evaluation, template, cheap = shipped_card_inputs()
     seed = cheap["seed"]
     folds = [template | {"held_out": name, "label": "toxicity", "roc_auc": 0.8} for name in MEAN_FOLDS]
     evaluation["leave_one_source_out_selected"] = [
@@ -1317,12 +1319,9 @@ def test_the_card_reads_a_redraw_of_the_hand_written_rows_as_a_draw_of_the_same_
 
 def test_the_cards_full_leave_one_source_out_run_counts_as_the_artifacts_own_seed(tmp_path):
     from models.card import write_card
-    from models.paths import default_artifact_dir
 
-    config = json.loads((default_artifact_dir() / CONFIG_FILE).read_text())
-    evaluation = json.loads((default_artifact_dir() / "evaluation.json").read_text())
+    config, evaluation, _, cheap = shipped_card_inputs()
     whole = evaluation["leave_one_source_out"]
-    cheap = config["training"] | {"version": "loso", "epochs": 1, "cap_scale": 0.3}
     whole["training"] = cheap
     fold = next(f for f in whole["folds"] if f["held_out"] == "davidson_hate_offensive_tweets.csv")
     fold["roc_auc"] = 0.871
