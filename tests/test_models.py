@@ -224,9 +224,13 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     assert config["sentence_labels"] == ["spam"] == config["training"]["sentence_labels"]
     assert model.sentence_labels == ("spam",)
 
-    evaluated = civility("evaluate", "--data-dir", str(DATA_DIR), "--artifact", str(out), env=env)
+    # Training measures the saved artifact in fp32 (its threshold rule says so); on a CPU with native bf16, `auto`
+    # would score in bf16 and move a tiny model's ROC-AUC by about 0.01, so the two are compared at one precision.
+    fp32 = env | {"CIVILITY_MODEL_PRECISION": "fp32"}
+    evaluated = civility("evaluate", "--data-dir", str(DATA_DIR), "--artifact", str(out), env=fp32)
     assert evaluated.returncode == 0, evaluated.stderr
     report = json.loads((out / "evaluation.json").read_text())
+    assert report["fixed"]["precision"] == "fp32"
     test_split = report["fixed"]["test_split"]
     assert {"toxicity", "spam"} <= set(test_split["model"])
     # Thresholds are fitted to the artifact's scores as the service takes them, so training's own measure of the
