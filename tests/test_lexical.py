@@ -17,6 +17,7 @@ from models.lexical import (
     WORDS,
     LexicalModel,
     blend,
+    character_counts,
     digit_runs,
     digit_runs_round,
     recorded_digits,
@@ -149,6 +150,41 @@ def test_the_hashing_is_the_one_the_shipped_weights_were_trained_with():
     # weight would land on other n-grams and the score would be noise. pyproject bounds the version; this pins it.
     assert WORDS.transform(["subscribe"]).indices.tolist() == [225279]
     assert sorted(CHARACTERS.transform(["fr"]).indices.tolist()) == [114840, 176914, 203979, 233821, 238500, 246567]
+
+
+def test_character_ngrams_counted_a_word_at_a_time_are_exactly_sklearns(monkeypatch):
+    """The per-word cache must give the bits sklearn gives for the whole text, or the shipped weights would read
+    other counts: repeated words, runs of whitespace, case that lowercases to more letters, final sigma, emoji."""
+    from models import lexical
+
+    texts = (
+        [
+            "Check out my channel!!  Check   out\tmy\nchannel, fr33 iPhone www.example.com/a?b=1",
+            "ΟΔΟΣ Σίσυφος ΣΑΣ. İstanbul İİ, Straße STRASSE",
+            "😀 emoji👍🏽 ok a I I I",
+            "",
+            "   ",
+            "x" * 300,
+        ]
+        + SPAM
+        + HONEST
+    )
+
+    def same(texts: list[str]) -> None:
+        expected, got = CHARACTERS.transform(texts), character_counts(texts)
+        assert got.shape == expected.shape and got.dtype == expected.dtype
+        assert np.array_equal(got.indptr, expected.indptr) and np.array_equal(got.indices, expected.indices)
+        assert np.array_equal(got.data, expected.data)
+
+    monkeypatch.setattr(lexical, "_word_ngrams", {})
+    same(texts)  # every word new
+    assert "channel," in lexical._word_ngrams
+    same(texts[::-1])  # every word cached, in another order
+    monkeypatch.setattr(lexical, "_word_ngrams", {})
+    monkeypatch.setattr(lexical, "WORD_CACHE_SIZE", 3)
+    same(texts)  # past the cache's size, words are hashed on each call and counted the same
+    same(texts)
+    assert len(lexical._word_ngrams) == 3
 
 
 def test_the_shipped_scorer_blends_its_spam_score_with_the_lexical_model(scorer):
