@@ -74,8 +74,9 @@ class Encoder:
         bf16 it is slower than fp32, and fp32 at batch 1 is below the first version's speed (bench/first_version.py
         on 2026-12-06, four runs: 0.77x, 0.72x, 0.82x once packed rows were padded to multiples of 16, 0.85x once
         the n-gram weights stayed float64; on 2026-12-07, with fp32 rows padded to 4 and the n-gram model's words
-        cached, 0.90x, and 0.89x with the kernels capped at AVX2 as on an AVX2-only CPU, where it was 0.80x before):
-        v19 also encodes each comment's most suspicious sentence, and fp32's products already run near AVX2's peak.
+        cached, 0.90x; with the kernels capped at AVX2, emulating such a CPU here, v19 went 59.0 -> 62.8/s while v1's
+        rounds moved 73.6 -> 70.9, so 0.80x -> 0.89x of which about a third is v1's rounds): v19 also encodes each
+        comment's most suspicious sentence, and fp32's products already run near AVX2's peak.
 
         int8 (models/packed.py's Int8Dense: weights per output channel, activations per token, products in int32)
         ran 1.4x to 1.6x fp32 at batch 1 in those runs. On v19's fixed test split and unseen sources (8,370 comments;

@@ -15,17 +15,17 @@ import torch
 import torch.nn.functional as F
 
 # Packed rows are padded up to a multiple of a few rows below LARGE_ROWS_MULTIPLE rows, and of LARGE_ROWS_MULTIPLE
-# above: oneDNN, which runs the bf16 and int8 products, builds and caches a kernel per matrix shape, and one shape
-# per exact token count grew a bf16 worker past 1.4 GB in 4,000 comments. Below 256, powers of two were tried first;
-# they padded a typical single comment (~85 rows with its sentence) to 128. Scoring 3,000 comments one at a time,
-# multiples of 16 against powers of two: fp32 60.9/s against 53.4/s, int8 83.8 against 73.9, bf16 102.6 against
-# 97.4, with resident memory after 3,000 comments 520 against 533 MB, 557 against 523 and 576 against 557: 11
-# shapes more (16 in all below 256), and flat after the first 1,000 comments.
-# fp32 runs on MKL's sgemm, which caches no kernel per shape, so it pads only to a multiple of 4 (odd row counts
-# ran slower): one comment at a time on an AVX2-only CPU (emulated, bench/first_version.py --isa avx2), 16 rows
-# of filler are 10% of a typical comment's rows. Over 6,000 comments scored one at a time its resident memory
-# stayed flat at 533 MB natively (525 at 16) and 529 emulating AVX2; in one process, alternating, AVX2 fp32
-# scored 59.9/s padded to 4 against 57.1/s padded to 16 (medians of 6 rounds).
+# above: oneDNN, which runs the bf16 and int8 products, builds and caches a kernel per matrix shape, and one shape per
+# exact token count grew a worker past 1.4 GB in 4,000 comments (in bf16, auto's choice on that machine). Below 256,
+# powers of two were tried first; they padded a typical single comment (~85 rows with its sentence) to 128. Scoring
+# 3,000 comments one at a time, multiples of 16 against powers of two: fp32 60.9/s against 53.4/s, int8 83.8 against
+# 73.9, bf16 102.6 against 97.4, with resident memory after 3,000 comments 520 against 533 MB, 557 against 523 and 576
+# against 557: 11 shapes more (16 in all below 256), and flat after the first 1,000 comments.
+# fp32 runs on MKL's sgemm, which caches no kernel per shape, so it pads only to a multiple of 4 (odd row counts ran
+# slower): one comment at a time on an AVX2-only CPU (emulated, bench/first_version.py --isa avx2), 16 rows of filler
+# are 10% of a typical comment's rows. Over 6,000 comments scored one at a time its resident memory stayed flat at 533
+# MB natively (525 at 16) and 529 emulating AVX2; in one process, alternating, AVX2 fp32 scored 59.9/s padded to 4
+# against 57.1/s padded to 16 (medians of 6 rounds).
 SMALL_ROWS_MULTIPLE = 16
 FP32_ROWS_MULTIPLE = 4
 LARGE_ROWS_MULTIPLE = 256

@@ -177,14 +177,23 @@ def test_character_ngrams_counted_a_word_at_a_time_are_exactly_sklearns(monkeypa
         assert np.array_equal(got.data, expected.data)
 
     monkeypatch.setattr(lexical, "_word_ngrams", {})
+    monkeypatch.setattr(lexical, "_cached_ngrams", 0)
     same(texts)  # every word new
-    assert "channel," in lexical._word_ngrams
+    assert "channel," in lexical._word_ngrams and "x" * 300 not in lexical._word_ngrams  # too long to keep
+    assert lexical._cached_ngrams == sum(len(indices) for indices, _ in lexical._word_ngrams.values())
     same(texts[::-1])  # every word cached, in another order
+    same([""])
+    same(["", " "])
+    # A full cache is emptied and fills again with the words now in use; every call still counts the same.
     monkeypatch.setattr(lexical, "_word_ngrams", {})
-    monkeypatch.setattr(lexical, "WORD_CACHE_SIZE", 3)
-    same(texts)  # past the cache's size, words are hashed on each call and counted the same
+    monkeypatch.setattr(lexical, "_cached_ngrams", 0)
+    monkeypatch.setattr(lexical, "CACHED_NGRAMS", 60)
     same(texts)
-    assert len(lexical._word_ngrams) == 3
+    same(texts)
+    assert 0 < lexical._cached_ngrams <= 60
+    assert lexical._cached_ngrams == sum(len(indices) for indices, _ in lexical._word_ngrams.values())
+    same(["subscribe subscribe"])
+    assert "subscribe" in lexical._word_ngrams
 
 
 def test_the_shipped_scorer_blends_its_spam_score_with_the_lexical_model(scorer):

@@ -467,27 +467,38 @@ def test_packed_rows_are_padded_by_under_16_below_256_and_take_few_shapes():
 
 def test_fp32_packs_rows_to_a_multiple_of_4_and_bf16_and_int8_to_16(scorer):
     """fp32's sgemm caches no kernel per shape, so its filler stays under 4 rows; oneDNN's bf16 and int8 kernels
-    are cached per shape and keep the multiple of 16."""
+    are cached per shape and keep the multiple of 16. The rows are counted where the first product receives them."""
     import torch
 
     from models.encoder import Encoder
     from models.packed import rounded_rows
 
     assert [rounded_rows(rows, 4) for rows in (1, 4, 5, 85, 255, 256, 257)] == [4, 4, 8, 88, 256, 256, 512]
-    encoder = Encoder(max_length=scorer.config.max_length)
-    multiples = {}
+    ids = Encoder(max_length=scorer.config.max_length).tokenizer(
+        ["The council voted 5-2 on the park plan, and residents were not asked."]
+    )["input_ids"]
+    real = len(ids[0])
+    assert real % 16 and real % 4  # padded to either multiple, the rows differ
+    rows_in, embeddings = {}, {}
     for precision in ("fp32", "bf16", "int8"):
+        encoder = Encoder(max_length=scorer.config.max_length)  # fresh: bf16 rounds the weights it converts
         encoder.to_precision(precision)
         assert encoder.packed is not None
-        multiples[precision] = encoder.packed.small_multiple
-    assert multiples == {"fp32": 4, "bf16": 16, "int8": 16}
-    # Padded to 4 rather than 16, an fp32 comment's embedding is the same: filler rows never reach a real one.
-    encoder.to_precision("fp32")
-    assert encoder.packed is not None
-    ids = encoder.tokenizer(["The council voted 5-2 on the park plan, and residents were not asked."])["input_ids"]
-    by_4 = encoder.packed.embed(ids)
-    encoder.packed.small_multiple = 16
-    assert torch.allclose(by_4, encoder.packed.embed(ids), atol=1e-6)
+        first = encoder.packed.dense[0]["qkv"]
+
+        def counted(x: torch.Tensor, first=first, precision=precision) -> torch.Tensor:
+            rows_in[precision] = x.shape[0]
+            return first(x)
+
+        encoder.packed.dense[0]["qkv"] = counted
+        embeddings[precision] = encoder.packed.embed(ids)
+    assert rows_in == {"fp32": rounded_rows(real, 4), "bf16": rounded_rows(real, 16), "int8": rounded_rows(real, 16)}
+    # Fewer filler rows, the same embedding: filler never reaches a real row.
+    padded_to_16 = Encoder(max_length=scorer.config.max_length)
+    padded_to_16.to_precision("fp32")
+    assert padded_to_16.packed is not None
+    padded_to_16.packed.small_multiple = 16
+    assert torch.allclose(embeddings["fp32"], padded_to_16.packed.embed(ids), atol=1e-6)
 
 
 def test_bf16_scores_stay_within_a_hundredth_of_fp32(scorer):
