@@ -126,8 +126,9 @@ def character_counts(texts: list[str]) -> sparse.csr_matrix:
     """`CHARACTERS.transform(texts)`, the same numbers, with each word's n-grams hashed once while it stays cached.
 
     One comment and its sentences spent 0.54 ms a call in sklearn's character n-grams, two thirds of the n-gram
-    model's time, mostly building and hashing the n-gram strings of the same everyday words again. A word not yet
-    cached costs more than in sklearn (a 60-word comment of new words: 0.52 ms against 0.32)."""
+    model's time, mostly building and hashing the n-gram strings of the same everyday words again. Over 3,000
+    Wikipedia talk comments and their sentences, from an empty cache: 0.24 ms each against sklearn's 0.36. A word
+    not cached yet costs more than in sklearn (60 words never seen: 0.66 ms against 0.39)."""
     global _cached_ngrams
     words_of = [text.lower().split() for text in texts]
     unseen = list(dict.fromkeys(word for words in words_of for word in words if word not in _word_ngrams))
