@@ -164,6 +164,7 @@ LATER_SWITCHES: dict[str, Any] = {
     "counterfactual_pairing": 0.0,
     "sentence_rows": False,
     "hate_word_rows": False,
+    "balance_hate_word": False,
     "insult_contrast_rows": False,
     "row_weights": {},
     "hand_written_seed": None,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import random
-import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -162,6 +161,7 @@ def fixed_split_rows(artifact_dir: Path, data_dir: Path) -> tuple[list[data.Row]
     # must never be measured on rows that were in its training split.
     sample = {"cap_scale": training["cap_scale"], "seed": training["seed"]}
     sample["balance_identity"] = training.get("balance_identity", False)
+    sample["balance_hate_word"] = training.get("balance_hate_word", False)
     sample["tweet_spam_targets"] = training.get("tweet_spam_targets", True)
     sample["linkless_tweets_as_ham"] = training.get("linkless_tweets_as_ham", False)
     rows = data.load_rows(data_dir, shipped_only=True, **sample)
@@ -224,7 +224,7 @@ def identity_attack_by_target(scorer: Any, data_dir: Path) -> dict[str, Any] | N
 
 
 # hate, hates, hated, hater(s), hating, hatred, hateful, and inside a hashtag ("#DemocratsHateAmerica").
-HATE_WORD = re.compile(r"(?i:\bhat(?:e[sdr]?|ers|ing|red|eful))|Hat(?:e|red)")
+HATE_WORD = data.HATE_WORD
 
 
 def hate_word_probe(
@@ -307,6 +307,7 @@ def leave_one_source_out(
         cap_scale=config.cap_scale,
         seed=config.seed,
         balance_identity=config.balance_identity,
+        balance_hate_word=config.balance_hate_word,
         tweet_spam_targets=config.tweet_spam_targets,
         linkless_tweets_as_ham=config.linkless_tweets_as_ham,
     )

@@ -205,11 +205,13 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
         "A fair and careful article,0,toxicity,approved,c2,1,2026-11-26T00:00:00,moderators\n"
     )
     args = ["--out", str(out), "--cap-scale", "0.01", "--epochs", "1", "--labels", str(labels), "--balance-identity"]
+    args += ["--balance-hate-word"]  # adds rows, so evaluate must draw the same split to measure what training did
     args += ["--counterfactual-pairing", "0.3"]  # off in the shipped recipe; here the term must train end to end
     trained = civility("train", "--data-dir", str(DATA_DIR), *args, env=env)
     assert trained.returncode == 0, trained.stderr
     config = json.loads((out / CONFIG_FILE).read_text())
     assert config["version"] == "tiny" and config["training_files"] and config["training"]["balance_identity"]
+    assert config["training"]["balance_hate_word"]
     assert config["training"]["counterfactual_pairing"] == 0.3
     assert config["training"]["promotion_pairs"] and not config["training"]["tweet_spam_targets"]  # the shipped recipe
     assert "olid_offenseval2019_tweets.csv" not in config["training_files"]  # no licence: never shipped
@@ -1149,6 +1151,29 @@ def test_the_caps_give_back_clean_comments_naming_an_identity_until_naming_one_i
     assert len(added) == 13 and sum(r.label("toxicity") for r in naming) / len(naming) <= overall
     # A source where naming an identity is already no more toxic than the rest gets nothing back.
     assert balance_identity_mentions(clean_naming, clean_naming[:5] + toxic[5:] + clean, random.Random(1)) == []
+
+
+def test_the_caps_give_back_clean_comments_saying_hate_until_saying_it_is_no_more_toxic_than_average():
+    import random
+
+    from models.data import HATE_WORD, Row, balance_hate_word_mentions
+
+    def row(text: str, toxic: int) -> Row:
+        return Row(text, "davidson_hate_offensive_tweets.csv", {"toxicity": float(toxic)}, stratum=str(toxic))
+
+    toxic = [row(f"I hate you, you fool {i}", 1) for i in range(6)] + [row(f"shut up idiot {i}", 1) for i in range(4)]
+    clean = [row(f"lovely weather today {i}", 0) for i in range(30)]
+    clean_saying = [row(f"I hate Mondays and traffic {i}", 0) for i in range(40)]
+    naming_someone = [row(f"I am a Muslim editor {i}", 0) for i in range(10)]  # an identity, not "hate"
+    kept = toxic + clean + clean_saying[:2]  # 10 toxic of 42; 6 of the 8 saying "hate"
+    added = balance_hate_word_mentions(toxic + clean + clean_saying + naming_someone, kept, random.Random(1))
+
+    assert all(r.label("toxicity") == 0 and HATE_WORD.search(r.text) for r in added)
+    assert not {r.text for r in added} & {r.text for r in kept}
+    saying = [r for r in kept + added if HATE_WORD.search(r.text)]
+    overall = sum(r.label("toxicity") for r in kept) / len(kept)  # 10/42: 6 toxic need 26 saying it, 18 more
+    assert len(added) == 18 and sum(r.label("toxicity") for r in saying) / len(saying) <= overall
+    assert not HATE_WORD.search("the hat is whatever; chateau") and HATE_WORD.search("Hatred. HATERS hating")
 
 
 def test_only_clean_comments_naming_an_identity_get_a_counterfactual_naming_none():
