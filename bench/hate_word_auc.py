@@ -9,7 +9,7 @@ thresholds are compared there by their thresholds as much as by their reading of
 - `saying_auc` / `others_auc`: offensive against clean, among the tweets saying it (all of them) and among 1,500 not
   saying it (a fixed sample);
 - flag rates of the clean tweets saying it at the artifact's threshold and at 0.68 (v19's).
-Last line per artifact: key=value pairs.
+One line per artifact: key=value pairs.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def main() -> None:
     others = others[:1500]
     for path in args.artifacts:
         scorer = models.load(path, precision="fp32")
-        threshold = scorer.thresholds["toxicity"]
+        threshold = scorer.thresholds.get("toxicity", 0.5)
 
         said, said_offensive = toxicity(scorer, saying)
         other, other_offensive = toxicity(scorer, others)

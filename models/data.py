@@ -995,7 +995,8 @@ def balance_identity_mentions(pool: list[Row], kept: list[Row], rng: random.Rand
     return clean_mentions_given_back(pool, kept, rng, IDENTITY_PATTERN)
 
 
-# "hate" and its forms as a word (evaluate.hate_word_probe counts OLID's tweets saying it).
+# hate, hates, hated, hater(s), hating, hatred, hateful, and inside a hashtag ("#DemocratsHateAmerica"); the
+# "hate" give-back and evaluate.hate_word_probe both match it.
 HATE_WORD = re.compile(r"(?i:\bhat(?:e[sdr]?|ers|ing|red|eful))|Hat(?:e|red)")
 
 
@@ -1031,14 +1032,15 @@ def load_rows(
     cap_scale: float = 1.0,
     seed: int = 13,
     balance_identity: bool = False,
-    tweet_spam_targets: bool = True,
     balance_hate_word: bool = False,
+    tweet_spam_targets: bool = True,
     linkless_tweets_as_ham: bool = False,
 ) -> list[Row]:
     """Every training row, capped per source and class so no dataset's quirks dominate, plus, with
     `balance_identity` and `balance_hate_word`, the rows `balance_identity_mentions` and `balance_hate_word_mentions`
-    give back. Without `tweet_spam_targets` the tweets carry no spam target, except, with `linkless_tweets_as_ham`,
-    those without a link."""
+    give back (the "hate" rows counted after the identity rows are given back, so with both, fewer). Without
+    `tweet_spam_targets` the tweets carry no spam target, except, with `linkless_tweets_as_ham`, those without a
+    link."""
     rows: list[Row] = []
     for source in SOURCES:
         if source.shipped or not shipped_only:

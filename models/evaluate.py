@@ -157,8 +157,8 @@ def bias_aucs(rows: list[data.Row], toxicity: np.ndarray) -> dict[str, float | N
 def fixed_split_rows(artifact_dir: Path, data_dir: Path) -> tuple[list[data.Row], list[data.Row]]:
     """The artifact's own test split (same seed and caps as training) and the rows of sources it never saw."""
     training = json.loads((artifact_dir / "config.json").read_text())["training"]
-    # The artifact's own sample: `--balance-identity` adds rows and so reshuffles the split, and an artifact
-    # must never be measured on rows that were in its training split.
+    # The artifact's own sample: `--balance-identity` and `--balance-hate-word` add rows and so reshuffle the split,
+    # and an artifact must never be measured on rows that were in its training split.
     sample = {"cap_scale": training["cap_scale"], "seed": training["seed"]}
     sample["balance_identity"] = training.get("balance_identity", False)
     sample["balance_hate_word"] = training.get("balance_hate_word", False)
@@ -166,7 +166,10 @@ def fixed_split_rows(artifact_dir: Path, data_dir: Path) -> tuple[list[data.Row]
     sample["linkless_tweets_as_ham"] = training.get("linkless_tweets_as_ham", False)
     rows = data.load_rows(data_dir, shipped_only=True, **sample)
     _, _, test = data.split(rows, (0.1, 0.15), seed=training["seed"])
-    everything = data.load_rows(data_dir, shipped_only=False, **sample)
+    # The unseen sources are never trained on, so nothing is given back to them: every artifact is measured on the
+    # same unseen rows (given back, 50 clean OLID tweets saying "hate" joined them and moved the figures compared).
+    unseen_sample = sample | {"balance_identity": False, "balance_hate_word": False}
+    everything = data.load_rows(data_dir, shipped_only=False, **unseen_sample)
     return test, [r for r in everything if not _shipped(r.source)]
 
 
@@ -223,7 +226,6 @@ def identity_attack_by_target(scorer: Any, data_dir: Path) -> dict[str, Any] | N
     return report
 
 
-# hate, hates, hated, hater(s), hating, hatred, hateful, and inside a hashtag ("#DemocratsHateAmerica").
 HATE_WORD = data.HATE_WORD
 
 

@@ -1025,6 +1025,9 @@ def test_the_folds_retrain_with_the_artifacts_own_recipe_at_the_requested_size(t
     assert config.balance_identity is False  # a recipe recorded before the option existed ran without it
     (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": training | {"balance_identity": True}}))
     assert loso_config_for(tmp_path, epochs=1, cap_scale=0.3).balance_identity is True
+    assert config.balance_hate_word is False
+    (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": training | {"balance_hate_word": True}}))
+    assert loso_config_for(tmp_path, epochs=1, cap_scale=0.3).balance_hate_word is True
 
 
 def test_folds_run_alone_join_their_recipes_entry_and_replace_only_the_same_folds():
@@ -1174,6 +1177,31 @@ def test_the_caps_give_back_clean_comments_saying_hate_until_saying_it_is_no_mor
     overall = sum(r.label("toxicity") for r in kept) / len(kept)  # 10/42: 6 toxic need 26 saying it, 18 more
     assert len(added) == 18 and sum(r.label("toxicity") for r in saying) / len(saying) <= overall
     assert not HATE_WORD.search("the hat is whatever; chateau") and HATE_WORD.search("Hatred. HATERS hating")
+    # A toxic row saying it that the cap dropped is never given back, nor anything when no clean one is left.
+    dropped_toxic = [row(f"I hate you all {i}", 1) for i in range(20)]
+    again = balance_hate_word_mentions(toxic + clean + dropped_toxic + clean_saying[:2], kept, random.Random(1))
+    assert again == []
+
+
+def test_the_fixed_split_draws_the_artifacts_own_sample_but_the_unseen_sources_get_nothing_given_back(tmp_path):
+    """Given back, rows reshuffle the training split, which the test split must follow; the unseen sources were
+    never trained on, so every artifact is measured on the same unseen rows."""
+    from models import data
+    from models.evaluate import fixed_split_rows
+
+    training = {"cap_scale": 0.05, "seed": 13, "balance_identity": False, "tweet_spam_targets": False}
+
+    def drawn(**switches: bool) -> tuple[list[data.Row], list[data.Row]]:
+        (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": training | switches}))
+        return fixed_split_rows(tmp_path, DATA_DIR)
+
+    plain_test, plain_unseen = drawn()
+    given_test, given_unseen = drawn(balance_hate_word=True)
+    rows = data.load_rows(DATA_DIR, cap_scale=0.05, seed=13, balance_hate_word=True, tweet_spam_targets=False)
+    assert [r.text for r in given_test] == [r.text for r in data.split(rows, (0.1, 0.15), seed=13)[2]]
+    assert [r.text for r in given_test] != [r.text for r in plain_test]
+    assert plain_unseen and [r.text for r in given_unseen] == [r.text for r in plain_unseen]
+    assert [r.text for r in drawn(balance_identity=True)[1]] == [r.text for r in plain_unseen]
 
 
 def test_only_clean_comments_naming_an_identity_get_a_counterfactual_naming_none():
