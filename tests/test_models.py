@@ -8,6 +8,7 @@ import os
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -1132,26 +1133,36 @@ def test_bias_aucs_catch_a_model_that_scores_naming_an_identity_as_toxic():
     assert biased["subgroup_auc"] == 1.0 and biased["bnsp_auc"] == 1.0
 
 
+def toxicity_row(text: str, toxic: int, source: str = "wikipedia_talk_toxicity_cat.csv") -> Any:
+    from models.data import Row
+
+    return Row(text, source, {"toxicity": float(toxic)}, stratum=str(toxic))
+
+
+def check_given_back(kept: list[Any], added: list[Any], pattern: Any) -> tuple[float, float]:
+    """Every row given back is clean, matches `pattern` and was not kept; returns the toxic share among the rows
+    matching it once given back, and the kept rows' overall share."""
+    assert all(r.label("toxicity") == 0 and pattern.search(r.text) for r in added)
+    assert not {r.text for r in added} & {r.text for r in kept}
+    matching = [r for r in kept + added if pattern.search(r.text)]
+    share = sum(r.label("toxicity") for r in matching) / len(matching)
+    return share, sum(r.label("toxicity") for r in kept) / len(kept)
+
+
 def test_the_caps_give_back_clean_comments_naming_an_identity_until_naming_one_is_no_more_toxic_than_average():
     import random
 
-    from models.data import IDENTITY_PATTERN, Row, balance_identity_mentions
+    from models.data import IDENTITY_PATTERN, balance_identity_mentions
 
-    def row(text: str, toxic: int) -> Row:
-        return Row(text, "wikipedia_talk_toxicity_cat.csv", {"toxicity": float(toxic)}, stratum=str(toxic))
-
+    row = toxicity_row
     toxic = [row(f"Muslims are scum {i}", 1) for i in range(5)] + [row(f"you idiot {i}", 1) for i in range(5)]
     clean = [row(f"thanks for the edit {i}", 0) for i in range(30)]
     clean_naming = [row(f"I am a Muslim editor {i}", 0) for i in range(40)]
     kept = toxic + clean + clean_naming[:5]  # what a cap might keep: 10 toxic of 45, 5 of the 10 naming one
     added = balance_identity_mentions(toxic + clean + clean_naming, kept, random.Random(1))
 
-    assert all(r.label("toxicity") == 0 and IDENTITY_PATTERN.search(r.text) for r in added)
-    assert not {r.text for r in added} & {r.text for r in kept}
-    together = kept + added
-    naming = [r for r in together if IDENTITY_PATTERN.search(r.text)]
-    overall = sum(r.label("toxicity") for r in kept) / len(kept)  # 10/45: 13 more make it 5/23
-    assert len(added) == 13 and sum(r.label("toxicity") for r in naming) / len(naming) <= overall
+    share, overall = check_given_back(kept, added, IDENTITY_PATTERN)
+    assert len(added) == 13 and share <= overall  # 10/45 overall: 13 more make it 5/23
     # A source where naming an identity is already no more toxic than the rest gets nothing back.
     assert balance_identity_mentions(clean_naming, clean_naming[:5] + toxic[5:] + clean, random.Random(1)) == []
 
@@ -1159,10 +1170,10 @@ def test_the_caps_give_back_clean_comments_naming_an_identity_until_naming_one_i
 def test_the_caps_give_back_clean_comments_saying_hate_until_saying_it_is_no_more_toxic_than_average():
     import random
 
-    from models.data import HATE_WORD, Row, balance_hate_word_mentions
+    from models.data import HATE_WORD, balance_hate_word_mentions
 
-    def row(text: str, toxic: int) -> Row:
-        return Row(text, "davidson_hate_offensive_tweets.csv", {"toxicity": float(toxic)}, stratum=str(toxic))
+    def row(text: str, toxic: int) -> Any:
+        return toxicity_row(text, toxic, "davidson_hate_offensive_tweets.csv")
 
     toxic = [row(f"I hate you, you fool {i}", 1) for i in range(6)] + [row(f"shut up idiot {i}", 1) for i in range(4)]
     clean = [row(f"lovely weather today {i}", 0) for i in range(30)]
@@ -1171,11 +1182,8 @@ def test_the_caps_give_back_clean_comments_saying_hate_until_saying_it_is_no_mor
     kept = toxic + clean + clean_saying[:2]  # 10 toxic of 42; 6 of the 8 saying "hate"
     added = balance_hate_word_mentions(toxic + clean + clean_saying + naming_someone, kept, random.Random(1))
 
-    assert all(r.label("toxicity") == 0 and HATE_WORD.search(r.text) for r in added)
-    assert not {r.text for r in added} & {r.text for r in kept}
-    saying = [r for r in kept + added if HATE_WORD.search(r.text)]
-    overall = sum(r.label("toxicity") for r in kept) / len(kept)  # 10/42: 6 toxic need 26 saying it, 18 more
-    assert len(added) == 18 and sum(r.label("toxicity") for r in saying) / len(saying) <= overall
+    share, overall = check_given_back(kept, added, HATE_WORD)
+    assert len(added) == 18 and share <= overall  # 10/42 overall: 6 toxic need 26 saying it, 18 more
     assert not HATE_WORD.search("the hat is whatever; chateau") and HATE_WORD.search("Hatred. HATERS hating")
     # A toxic row saying it that the cap dropped is never given back, nor anything when no clean one is left.
     dropped_toxic = [row(f"I hate you all {i}", 1) for i in range(20)]
