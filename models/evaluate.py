@@ -226,9 +226,6 @@ def identity_attack_by_target(scorer: Any, data_dir: Path) -> dict[str, Any] | N
     return report
 
 
-HATE_WORD = data.HATE_WORD
-
-
 def hate_word_probe(
     scorer: Any, data_dir: Path, unseen: list[data.Row], unseen_probs: np.ndarray
 ) -> dict[str, Any] | None:
@@ -243,7 +240,9 @@ def hate_word_probe(
         return None
     with open(path, newline="", encoding="utf-8") as handle:
         saying = [
-            r for r in csv.DictReader(handle) if r.get("subtask_a") in ("NOT", "OFF") and HATE_WORD.search(r["text"])
+            r
+            for r in csv.DictReader(handle)
+            if r.get("subtask_a") in ("NOT", "OFF") and data.HATE_WORD.search(r["text"])
         ]
     thresholds = {label: scorer.thresholds.get(label, 0.5) for label in ("toxicity", "identity_attack")}
     report: dict[str, Any] = {"thresholds": thresholds}
@@ -259,7 +258,7 @@ def hate_word_probe(
         offensive = np.array([r["subtask_a"] == "OFF" for r in saying])
         count("clean_hate", probs[~offensive])
         count("offensive_hate", probs[offensive])
-    others = [i for i, r in enumerate(unseen) if r.source == OLID_FILE and not HATE_WORD.search(r.text)]
+    others = [i for i, r in enumerate(unseen) if r.source == OLID_FILE and not data.HATE_WORD.search(r.text)]
     offensive = np.array([unseen[i].label("toxicity") == 1 for i in others], dtype=bool)
     count("clean_no_hate", unseen_probs[others][~offensive])
     count("offensive_no_hate", unseen_probs[others][offensive])

@@ -142,12 +142,14 @@ def character_counts(texts: list[str]) -> sparse.csr_matrix:
     indices: list[np.ndarray] = []
     values: list[np.ndarray] = []
     indptr = [0]
+    total = 0
     for words in words_of:
         for word in words:
             word_indices, word_values = _word_ngrams.get(word) or found[word]
             indices.append(word_indices)
             values.append(word_values)
-        indptr.append(indptr[-1] + sum(len(part) for part in indices[len(indices) - len(words) :]))
+            total += len(word_indices)
+        indptr.append(total)
     for word, (word_indices, word_values) in found.items():
         if len(word) <= CACHED_WORD_CHARS:
             if _cached_ngrams + len(word_indices) > CACHED_NGRAMS:

@@ -195,7 +195,7 @@ def test_load_refuses_a_directory_without_an_artifact(tmp_path):
 @pytest.mark.skipif(not DATA_DIR.is_dir(), reason="shared training data not present")
 def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_sample(tmp_path):
     from models.card import HATE_WORD_GROUPS
-    from models.evaluate import HATE_WORD
+    from models.data import HATE_WORD
 
     out = tmp_path / "tiny"
     env = dict(os.environ)
