@@ -80,7 +80,15 @@ def sentence_lines(config: dict[str, Any]) -> list[str]:
         "the whole comment and its one sentence the n-gram model rates highest for the label, encoded alone",
         "(`models/sentences.py`): spam that opens on topic and pitches in its last sentence. The calibration and",
         "threshold were fitted to scores taken that way.",
-    ]
+    ] + (
+        []
+        if (gate := config.get("sentence_gate")) is None
+        else [
+            "That sentence is encoded only where the n-gram model alone gives it calibrated log-odds of at least",
+            f"{gate}; below that the comment scores as a whole, as most ordinary comments do (`models/sentences.py`",
+            "has the figures).",
+        ]
+    )
 
 
 def template_counts(optional: Collection[str] = ()) -> dict[str, int]:
@@ -163,6 +171,7 @@ LATER_SWITCHES: dict[str, Any] = {
     "sentence_labels": [],
     "counterfactual_pairing": 0.0,
     "sentence_rows": False,
+    "sentence_gate": None,
     "hate_word_rows": False,
     "balance_hate_word": False,
     "insult_contrast_rows": False,

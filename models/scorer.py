@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 from models.encoder import Encoder
 from models.lexical import LEXICAL_FILE, LexicalModel, blend, recorded_digits
 from models.paths import ARTIFACTS_DIR, DEFAULT_VERSION
-from models.sentences import LONG_TEXT_CHARS, highest_of_each, sentences
+from models.sentences import LONG_TEXT_CHARS, highest_of_each, sentence_counts, sentences
 
 HEADS_FILE = "heads.safetensors"
 LAYERS_FILE = "encoder_top_layers.safetensors"
@@ -66,6 +66,8 @@ class Scorer:
         self.blend_parts = (config.raw.get("lexical") or {}).get("blend", {})
         # Artifacts before v18 have none: their calibration was fitted to whole comments only.
         self.sentence_labels = tuple(config.raw.get("sentence_labels") or ())
+        # Artifacts before v20 have none: every picked sentence was encoded when their calibration was fitted.
+        self.sentence_gate = config.raw.get("sentence_gate")
         if self.sentence_labels and (lexical is None or not set(self.sentence_labels) <= set(lexical.labels)):
             raise ValueError(f"sentence labels {self.sentence_labels} need the lexical model to pick their sentence")
         calibration = config.raw.get("calibration", {})
@@ -125,6 +127,8 @@ class Scorer:
             assert self.lexical is not None and lexical_all is not None  # checked in __init__
             column = lexical_all[len(passages_only) :, self.lexical.labels.index(label)]
             for best, passage in highest_of_each(split, column):
+                if not sentence_counts(column[best], self.blend_parts[label], self.sentence_gate):
+                    continue
                 pieces.append(flat[best])
                 text_of_piece.append(text_of_piece[passage])
                 label_of_piece.append(self.labels.index(label))

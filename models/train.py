@@ -171,6 +171,9 @@ class TrainConfig:
     # v18's recipe without and with them, spam left out at 2 epochs and full caps: YouTube message style
     # 0.969 -> 0.972 (recall at 0.5 0.638 -> 0.685), SMS message style 0.969 -> 0.972 (0.723 -> 0.776); v19.
     sentence_rows: bool = True
+    # A picked sentence is encoded only where the n-gram model alone gives it calibrated log-odds of at least this
+    # (None: always). Scoring only: training still sees every picked sentence. models/sentences.py says why.
+    sentence_gate: float | None = -5.0
     extra_labels: str | None = None  # a `civility export-labels` CSV: moderators' decisions
 
 
@@ -388,6 +391,7 @@ class Trained:
     lexical: LexicalModel | None = None
     blend_parts: dict[str, Any] | None = None
     sentence_labels: tuple[str, ...] = ()
+    sentence_gate: float | None = None
 
     def logits(self, texts: list[str], max_length: int) -> np.ndarray:
         """Per label log-odds before the final calibration; blended where a lexical model scores the label."""
@@ -403,7 +407,7 @@ class Trained:
         out = self.blended(encoder_logits, texts)
         for label in self.sentence_labels:
             assert self.lexical is not None  # build() refuses sentence labels the lexical model does not score
-            picked, owners = most_suspicious(texts, self.lexical, label)
+            picked, owners = most_suspicious(texts, self.lexical, label, self.blend_parts, self.sentence_gate)
             if picked:
                 j = TRAINED_LABELS.index(label)
                 picked_logits = self.blended(logits_of(self.net, picked, max_length), picked)[:, j]
@@ -449,7 +453,7 @@ def build(config: TrainConfig, train_rows: list[data.Row], valid_rows: list[data
         }
         for k, label in enumerate(labels)
     }
-    trained = Trained(net, {}, lexical, parts, tuple(config.sentence_labels))
+    trained = Trained(net, {}, lexical, parts, tuple(config.sentence_labels), config.sentence_gate)
     trained.calibration = calibrate(trained.with_sentences(valid_logits, valid_texts, config.max_length), valid_rows)
     return trained
 
@@ -555,6 +559,7 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig, log: bool = True) 
         ),
         # Labels scored as the higher of the whole comment and its most suspicious sentence (models/sentences.py).
         "sentence_labels": list(trained.sentence_labels),
+        "sentence_gate": trained.sentence_gate,
         "max_length": 256,
         "train_max_length": config.max_length,
         "trainable_layers": config.trainable_layers,

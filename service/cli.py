@@ -145,6 +145,19 @@ def non_negative(value: str) -> float:
     return number
 
 
+def sentence_gate(value: str) -> float | None:
+    """`--sentence-gate`: calibrated log-odds, or `none` for a recipe that encodes every picked sentence."""
+    if value.strip().lower() == "none":
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is neither a number (log-odds) nor none") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"{value!r} is no finite log-odds: use none for no gate")
+    return number
+
+
 def row_weight(text: str) -> tuple[str, float]:
     """`--row-weight SET=WEIGHT` as a pair, the set named as its switch is (hate-word-rows or hate_word_rows)."""
     from models.data import MIN_ROW_WEIGHT, OPTIONAL_ROWS
@@ -209,6 +222,8 @@ def train_config(args: argparse.Namespace) -> Any:
         **{name: value for name, value in switches.items() if value is not None},
     )
     config = replace(config, row_weights=row_weights(args.row_weight, config))
+    if hasattr(args, "sentence_gate"):  # given, even as `none` (no gate): unset keeps TrainConfig's
+        config = replace(config, sentence_gate=args.sentence_gate)
     # The sentence to score beside the comment is the one the n-gram model picks: without it, none.
     return replace(config, lexical_labels=(), sentence_labels=()) if args.no_lexical else config
 
@@ -432,6 +447,14 @@ def parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         help="also train on each comment's most suspicious sentence alone, as the scorer scores it (on in the shipped"
         " recipe; TrainConfig.sentence_rows)",
+    )
+    train.add_argument(
+        "--sentence-gate",
+        type=sentence_gate,
+        default=argparse.SUPPRESS,
+        metavar="LOGODDS",
+        help="encode a comment's most suspicious sentence only where the n-gram model alone gives it calibrated"
+        " log-odds of at least this; none: always (TrainConfig.sentence_gate)",
     )
     train.add_argument(
         "--hate-word-rows",

@@ -23,7 +23,7 @@ from models.lexical import (
     recorded_digits,
 )
 from models.scorer import Scorer, passages
-from models.sentences import LONG_TEXT_CHARS, most_suspicious, sentences
+from models.sentences import LONG_TEXT_CHARS, most_suspicious, sentence_counts, sentences
 
 SPAM = [
     "Check out my channel and subscribe!",
@@ -259,6 +259,58 @@ def test_the_most_suspicious_sentence_is_the_one_the_n_gram_model_scores_highest
     assert picked == ["Check out my channel and subscribe!", "Subscribe to my channel for more videos"]
     assert owners == [0, 2]
     assert most_suspicious(["Check out my channel!"], model, "spam") == ([], [])
+
+
+def test_a_sentence_gate_keeps_only_picked_sentences_the_n_gram_model_calibrates_at_or_above_it():
+    model = fitted()
+    texts = [
+        "Good reporting on the plant. The numbers surprised me. Check out my channel and subscribe!",
+        "My neighbour worked there for years. The council should publish the budget before the vote.",
+    ]
+    picked, _ = most_suspicious(texts, model, "spam")
+    pitch, calm = model.logits(picked)[:, 0]
+    assert pitch > 0 > calm
+    # Calibrated as the blend calibrates the n-gram model: here a * logit + b with a = 2, b = 1.
+    parts = {"spam": {"lexical": {"a": 2.0, "b": 1.0}, "encoder": {"a": 1.0, "b": 0.0}}}
+    between = 2.0 * float(calm) + 1.0 + 0.01  # just above the calm sentence's calibrated log-odds
+    assert most_suspicious(texts, model, "spam", parts, between) == (picked[:1], [0])
+    assert most_suspicious(texts, model, "spam", parts, between - 0.02) == (picked, [0, 1])  # at or above: kept
+    assert most_suspicious(texts, model, "spam", parts, None) == (picked, [0, 1])  # no gate: every one
+    assert sentence_counts(calm, parts["spam"], None) and not sentence_counts(calm, parts["spam"], between)
+    with pytest.raises(ValueError, match="needs the blend"):
+        most_suspicious(texts, model, "spam", None, between)
+
+
+def test_a_gated_scorer_encodes_an_ordinary_comments_sentence_no_more_and_a_pitch_as_before(scorer):
+    honest = "The council met on Tuesday. They voted on the park budget. Residents can read the minutes online."
+    pitch = "The mayor should resign over this. No excuses. Free gift cards for the first 100 people who message me!"
+    raw = {k: v for k, v in scorer.config.raw.items() if k != "sentence_labels"}
+    whole_only = Scorer(scorer.encoder, scorer.weight, scorer.bias, replace(scorer.config, raw=raw), scorer.lexical)
+    gated_config = replace(scorer.config, raw=scorer.config.raw | {"sentence_gate": -5.0})
+    gated = Scorer(scorer.encoder, scorer.weight, scorer.bias, gated_config, scorer.lexical)
+    [calm_sentence], _ = most_suspicious([honest], scorer.lexical, "spam")
+    [pitch_sentence], _ = most_suspicious([pitch], scorer.lexical, "spam")
+    parts = scorer.blend_parts["spam"]
+    assert not sentence_counts(scorer.lexical.logits([calm_sentence])[0, 0], parts, -5.0)
+    assert sentence_counts(scorer.lexical.logits([pitch_sentence])[0, 0], parts, -5.0)
+
+    encoded: list[str] = []
+    embed = scorer.encoder.embed
+
+    def counting(texts: list[str], batch_size: int = 32):  # type: ignore[no-untyped-def]
+        encoded.extend(texts)
+        return embed(texts, batch_size)
+
+    scorer.encoder.embed = counting
+    try:
+        gated_honest, gated_pitch = gated.score([honest, pitch])
+    finally:
+        del scorer.encoder.embed  # the instance attribute: the class's method again
+    assert encoded == [honest, pitch, pitch_sentence]  # the calm sentence is never encoded
+    ungated_honest, ungated_pitch = scorer.score([honest, pitch])
+    assert gated_honest == pytest.approx(whole_only.score([honest])[0], abs=1e-5)  # the comment as a whole
+    assert gated_pitch == pytest.approx(ungated_pitch, abs=1e-5)  # the pitch still counts
+    assert gated_pitch["spam"] >= scorer.thresholds["spam"] > gated_honest["spam"]
 
 
 def test_sentence_rows_train_each_comments_picked_sentence_alone_on_that_labels_target_only():

@@ -20,6 +20,7 @@ from tests.conftest import civility
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 TOXIC = "You are a pathetic idiot and a worthless piece of garbage."
+SHIPPED_SENTENCE_GATE = -5.0  # models/sentences.py says why
 FILLER = "The council met on Tuesday to discuss the budget for the new library and the park. " * 30
 
 
@@ -226,6 +227,8 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     assert model.lexical is not None and model.lexical.digits == "round"
     assert config["sentence_labels"] == ["spam"] == config["training"]["sentence_labels"]
     assert model.sentence_labels == ("spam",)
+    assert config["sentence_gate"] == config["training"]["sentence_gate"] == SHIPPED_SENTENCE_GATE
+    assert model.sentence_gate == SHIPPED_SENTENCE_GATE
 
     # Training measures the saved artifact in fp32 (its threshold rule says so); on a CPU with native bf16, `auto`
     # would score in bf16 and move a tiny model's ROC-AUC by about 0.01, so the two are compared at one precision.
@@ -268,6 +271,7 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     assert f"| {peer['roc_auc']:.3f} | {gap['difference']:+.3f} ({low:+.3f} to {high:+.3f}) |" in card
     assert "| source | naming an identity: n | FPR | naming none: n | FPR |" in card
     assert "**Beside the encoder**, for `spam`" in card and "**The most suspicious sentence**, for `spam`" in card
+    assert f"calibrated log-odds of at least\n{SHIPPED_SENTENCE_GATE}; below that the comment scores as a whole" in card
     assert f"| one person (IND) | {by_target['IND']['n']} |" in card
     # OLID's clean tweets saying "hate", beside those that don't, and the offensive ones likewise.
     hate_word = report["fixed"]["hate_word"]
@@ -339,6 +343,12 @@ def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on()
     assert train_config(flipped).linkless_tweets_as_ham is False
     assert train_config(unset).lexical_labels == ("spam",) and train_config(unset).promotion_pairs
     assert train_config(unset).sentence_labels == ("spam",)
+    assert train_config(unset).sentence_gate == SHIPPED_SENTENCE_GATE
+    assert train_config(parser().parse_args([*base, "--sentence-gate", "none"])).sentence_gate is None
+    assert train_config(parser().parse_args([*base, "--sentence-gate", "-4"])).sentence_gate == -4.0
+    for bad in ("low", "inf", "-inf", "nan"):
+        with pytest.raises(SystemExit):
+            parser().parse_args([*base, "--sentence-gate", bad])
     assert train_config(unset).counterfactual_pairing == 0  # off in the shipped recipe
     assert train_config(parser().parse_args([*base, "--counterfactual-pairing", "0.3"])).counterfactual_pairing == 0.3
     with pytest.raises(SystemExit):  # a negative weight would reward the gap it is meant to close
@@ -367,6 +377,7 @@ def test_an_artifact_from_before_the_lexical_model_is_measured_with_its_own_reci
     assert config.lexical_labels == () and config.promotion_pairs is False and config.cap_scale == 0.3
     assert config.praise_pairs is False and config.linkless_tweets_as_ham is False  # both came with v17
     assert config.sentence_labels == ()  # came with v18: older calibrations were fitted to whole comments
+    assert config.sentence_gate is None  # came after v19: every picked sentence was encoded before
     assert config.hate_word_rows is False and config.insult_contrast_rows is False  # came after v19
     (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": {"lexical_labels": ["spam"]}}))
     v13 = loso_config_for(tmp_path, epochs=1, cap_scale=0.3)
@@ -1029,6 +1040,8 @@ def test_the_folds_retrain_with_the_artifacts_own_recipe_at_the_requested_size(t
     assert config.balance_hate_word is False
     (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": training | {"balance_hate_word": True}}))
     assert loso_config_for(tmp_path, epochs=1, cap_scale=0.3).balance_hate_word is True
+    (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": training | {"sentence_gate": -4.0}}))
+    assert loso_config_for(tmp_path, epochs=1, cap_scale=0.3).sentence_gate == -4.0
 
 
 def test_folds_run_alone_join_their_recipes_entry_and_replace_only_the_same_folds():
