@@ -163,7 +163,8 @@ HATE_WORD_GROUPS = {
 # Recipe switches added since v17, as every recipe before them had them: off (v17: the first two; v18: sentence
 # labels, stored as a JSON list; after v18: counterfactual pairing, a weight, 0 in every shipped recipe, and sentence
 # rows; after v19: the "hate" rows, the clean comments saying "hate" given back and the ordinary insults, all off in
-# the shipped recipe, the loss weights of such rows, none set, and the hand-written rows' own draw seed, unset). A
+# the shipped recipe, the loss weights of such rows, none set, the hand-written rows' own draw seed, unset, and the
+# sentence gate, none: every picked sentence was encoded). A
 # recipe that predates them is replayed (evaluate.loso_config_for) and compared (here) with them off, not as "None".
 LATER_SWITCHES: dict[str, Any] = {
     "linkless_tweets_as_ham": False,

@@ -171,8 +171,9 @@ class TrainConfig:
     # v18's recipe without and with them, spam left out at 2 epochs and full caps: YouTube message style
     # 0.969 -> 0.972 (recall at 0.5 0.638 -> 0.685), SMS message style 0.969 -> 0.972 (0.723 -> 0.776); v19.
     sentence_rows: bool = True
-    # A picked sentence is encoded only where the n-gram model alone gives it calibrated log-odds of at least this
-    # (None: always). Scoring only: training still sees every picked sentence. models/sentences.py says why.
+    # A picked sentence is encoded and counted only where the n-gram model alone gives it calibrated log-odds of at
+    # least this (None: always); models/sentences.py says why. The encoder still trains on every picked sentence
+    # (`sentence_rows`); calibration and thresholds are fitted with the gate, as the service scores.
     sentence_gate: float | None = -5.0
     extra_labels: str | None = None  # a `civility export-labels` CSV: moderators' decisions
 

@@ -225,7 +225,7 @@ def train_config(args: argparse.Namespace) -> Any:
     if hasattr(args, "sentence_gate"):  # given, even as `none` (no gate): unset keeps TrainConfig's
         config = replace(config, sentence_gate=args.sentence_gate)
     # The sentence to score beside the comment is the one the n-gram model picks: without it, none.
-    return replace(config, lexical_labels=(), sentence_labels=()) if args.no_lexical else config
+    return replace(config, lexical_labels=(), sentence_labels=(), sentence_gate=None) if args.no_lexical else config
 
 
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:

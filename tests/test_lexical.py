@@ -270,11 +270,13 @@ def test_a_sentence_gate_keeps_only_picked_sentences_the_n_gram_model_calibrates
     picked, _ = most_suspicious(texts, model, "spam")
     pitch, calm = model.logits(picked)[:, 0]
     assert pitch > 0 > calm
-    # Calibrated as the blend calibrates the n-gram model: here a * logit + b with a = 2, b = 1.
-    parts = {"spam": {"lexical": {"a": 2.0, "b": 1.0}, "encoder": {"a": 1.0, "b": 0.0}}}
-    between = 2.0 * float(calm) + 1.0 + 0.01  # just above the calm sentence's calibrated log-odds
+    # Calibrated as the blend calibrates the n-gram model: here a * logit + b with a = 2, b = -1, below the raw logit.
+    parts = {"spam": {"lexical": {"a": 2.0, "b": -1.0}, "encoder": {"a": 1.0, "b": 0.0}}}
+    at_calm = 2.0 * float(calm) - 1.0
+    between = at_calm + 0.01  # just above the calm sentence's calibrated log-odds
     assert most_suspicious(texts, model, "spam", parts, between) == (picked[:1], [0])
-    assert most_suspicious(texts, model, "spam", parts, between - 0.02) == (picked, [0, 1])  # at or above: kept
+    assert most_suspicious(texts, model, "spam", parts, at_calm) == (picked, [0, 1])  # at it: kept
+    assert most_suspicious(texts, model, "spam", parts, float(calm)) == (picked[:1], [0])  # calibrated, not raw
     assert most_suspicious(texts, model, "spam", parts, None) == (picked, [0, 1])  # no gate: every one
     assert sentence_counts(calm, parts["spam"], None) and not sentence_counts(calm, parts["spam"], between)
     with pytest.raises(ValueError, match="needs the blend"):
@@ -286,8 +288,12 @@ def test_a_gated_scorer_encodes_an_ordinary_comments_sentence_no_more_and_a_pitc
     pitch = "The mayor should resign over this. No excuses. Free gift cards for the first 100 people who message me!"
     raw = {k: v for k, v in scorer.config.raw.items() if k != "sentence_labels"}
     whole_only = Scorer(scorer.encoder, scorer.weight, scorer.bias, replace(scorer.config, raw=raw), scorer.lexical)
-    gated_config = replace(scorer.config, raw=scorer.config.raw | {"sentence_gate": -5.0})
-    gated = Scorer(scorer.encoder, scorer.weight, scorer.bias, gated_config, scorer.lexical)
+
+    def with_gate(gate: float | None) -> Scorer:
+        config = replace(scorer.config, raw=scorer.config.raw | {"sentence_gate": gate})
+        return Scorer(scorer.encoder, scorer.weight, scorer.bias, config, scorer.lexical)
+
+    gated, ungated = with_gate(-5.0), with_gate(None)
     [calm_sentence], _ = most_suspicious([honest], scorer.lexical, "spam")
     [pitch_sentence], _ = most_suspicious([pitch], scorer.lexical, "spam")
     parts = scorer.blend_parts["spam"]
@@ -307,10 +313,45 @@ def test_a_gated_scorer_encodes_an_ordinary_comments_sentence_no_more_and_a_pitc
     finally:
         del scorer.encoder.embed  # the instance attribute: the class's method again
     assert encoded == [honest, pitch, pitch_sentence]  # the calm sentence is never encoded
-    ungated_honest, ungated_pitch = scorer.score([honest, pitch])
+    encoded.clear()
+    scorer.encoder.embed = counting
+    try:
+        ungated_honest, ungated_pitch = ungated.score([honest, pitch])
+    finally:
+        del scorer.encoder.embed
+    assert encoded == [honest, pitch, calm_sentence, pitch_sentence]  # without a gate, every picked sentence
     assert gated_honest == pytest.approx(whole_only.score([honest])[0], abs=1e-5)  # the comment as a whole
+    assert ungated_honest["spam"] > gated_honest["spam"]  # the calm sentence alone had raised it, a little
     assert gated_pitch == pytest.approx(ungated_pitch, abs=1e-5)  # the pitch still counts
     assert gated_pitch["spam"] >= scorer.thresholds["spam"] > gated_honest["spam"]
+
+
+def test_training_calibrates_on_the_scores_the_gated_scorer_gives_the_service(scorer):
+    """Trained.with_sentences (calibration and thresholds are fitted to it) and Scorer.score must gate alike."""
+    import torch
+
+    from models.train import TRAINED_LABELS, ModerationNet, Trained
+
+    pitch = "The mayor should resign over this. No excuses. Free gift cards for the first 100 people who message me!"
+    texts = ["The council met on Tuesday. They voted on the park budget. Residents can read the minutes online.", pitch]
+    [pitch_sentence], _ = most_suspicious([pitch], scorer.lexical, "spam")
+    lexical_side = scorer.blend_parts["spam"]["lexical"]
+    at_pitch = lexical_side["a"] * float(scorer.lexical.logits([pitch_sentence])[0, 0]) + lexical_side["b"]
+    net = ModerationNet(scorer.encoder, len(TRAINED_LABELS))
+    with torch.no_grad():
+        net.head.weight.copy_(scorer.weight)
+        net.head.bias.copy_(scorer.bias)
+    calibration = scorer.config.raw["calibration"]
+    spam = TRAINED_LABELS.index("spam")
+    served = {}
+    for gate in (at_pitch, at_pitch + 0.01):  # the pitch kept, then skipped
+        trained = Trained(net, calibration, scorer.lexical, scorer.blend_parts, ("spam",), gate)
+        config = replace(scorer.config, raw=scorer.config.raw | {"sentence_gate": gate})
+        gated = Scorer(scorer.encoder, scorer.weight, scorer.bias, config, scorer.lexical)
+        served[gate] = [result["spam"] for result in gated.score(texts)]
+        # The training path runs the Hugging Face model, the service the packed one: equal to within their rounding.
+        assert trained.probabilities(texts, 256)[:, spam] == pytest.approx(served[gate], abs=0.01)
+    assert served[at_pitch][1] > served[at_pitch + 0.01][1] + 0.3  # the gate decided the pitch's score
 
 
 def test_sentence_rows_train_each_comments_picked_sentence_alone_on_that_labels_target_only():

@@ -355,6 +355,7 @@ def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on()
         parser().parse_args([*base, "--counterfactual-pairing", "-1"])
     without_lexical = train_config(parser().parse_args([*base, "--no-lexical"]))
     assert without_lexical.lexical_labels == () and without_lexical.sentence_labels == ()  # nothing picks them
+    assert without_lexical.sentence_gate is None  # no sentence to gate: the recipe must not record one
 
 
 def test_the_train_command_refuses_row_weights_that_contradict_the_recipe_before_reading_any_data(capsys):
@@ -1337,7 +1338,7 @@ def test_the_card_lists_the_artifacts_own_fold_runs_before_those_kept_from_an_ea
     # each kind: its own recipe in full and cheapened, and an earlier recipe's.
     config = json.loads((default_artifact_dir() / CONFIG_FILE).read_text())
     evaluation = json.loads((default_artifact_dir() / "evaluation.json").read_text())
-    fold = evaluation["leave_one_source_out_selected"][0]["folds"][0]
+    fold = a_fold_result(evaluation)
     recipe = config["training"] | {"version": "loso"}
     evaluation["leave_one_source_out_selected"] = [
         {"training": recipe | {"sentence_labels": [], "praise_pairs": False}, "folds": [fold]},
@@ -1358,13 +1359,19 @@ def test_the_card_lists_the_artifacts_own_fold_runs_before_those_kept_from_an_ea
     )
 
 
+def a_fold_result(evaluation: dict) -> dict:
+    """One fold's result as the shipped evaluation stores it: of a run of selected folds, else of the full table."""
+    runs = evaluation.get("leave_one_source_out_selected") or [evaluation["leave_one_source_out"]]
+    return dict(runs[0]["folds"][0])
+
+
 def shipped_card_inputs() -> tuple[dict, dict, dict, dict]:
     """The shipped artifact's config and evaluation, one of its fold results as a template, and its recipe cheapened."""
     from models.paths import default_artifact_dir
 
     config = json.loads((default_artifact_dir() / CONFIG_FILE).read_text())
     evaluation = json.loads((default_artifact_dir() / "evaluation.json").read_text())
-    template = evaluation["leave_one_source_out_selected"][0]["folds"][0]
+    template = a_fold_result(evaluation)
     return config, evaluation, template, config["training"] | {"version": "loso", "epochs": 1, "cap_scale": 0.3}
 
 
