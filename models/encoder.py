@@ -75,8 +75,11 @@ class Encoder:
         on 2026-12-06, four runs: 0.77x, 0.72x, 0.82x once packed rows were padded to multiples of 16, 0.85x once
         the n-gram weights stayed float64; on 2026-12-07, with fp32 rows padded to 4 and the n-gram model's words
         cached, 0.90x; with the kernels capped at AVX2, emulating such a CPU here, v19 went 59.0 -> 62.8/s while v1's
-        rounds moved 73.6 -> 70.9, so 0.80x -> 0.89x of which about a third is v1's rounds): v19 also encodes each
-        comment's most suspicious sentence, and fp32's products already run near AVX2's peak.
+        rounds moved 73.6 -> 70.9, so 0.80x -> 0.89x of which about a third is v1's rounds): v19 also encoded each
+        comment's most suspicious sentence, and fp32's products already run near AVX2's peak. v20 encodes that
+        sentence only where the n-gram model finds it may be spam (models/sentences.py, sentence_gate), so on an
+        ordinary comment it does the first version's encoder work: later on 2026-12-07, capped at AVX2, 1.09x and
+        1.06x v1 at batch 1 (3 and 5 rounds of a noisy hour), natively 1.12x.
 
         int8 (models/packed.py's Int8Dense: weights per output channel, activations per token, products in int32)
         ran 1.4x to 1.6x fp32 at batch 1 in those runs. On v19's fixed test split and unseen sources (8,370 comments;
