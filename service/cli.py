@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import signal
 import subprocess
@@ -153,7 +154,7 @@ def sentence_gate(value: str) -> float | None:
         number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is neither a number (log-odds) nor none") from None
-    if number != number or number in (float("inf"), float("-inf")):
+    if not math.isfinite(number):
         raise argparse.ArgumentTypeError(f"{value!r} is no finite log-odds: use none for no gate")
     return number
 
