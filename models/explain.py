@@ -25,7 +25,8 @@ import random
 import re
 from typing import Any, Protocol
 
-from models.sentences import LONG_TEXT_CHARS  # longer texts are scored passage by passage, as the scorer does
+# longer texts are scored passage by passage, as the scorer does
+from models.sentences import LONG_TEXT_CHARS, PASSAGE_WORDS
 
 _WORD = re.compile(r"\S+")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
@@ -52,8 +53,9 @@ def units(text: str, max_units: int = MAX_UNITS) -> list[tuple[int, int]]:
     words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
     if len(words) <= max_units:
         return words
-    sentences = [(m.start(), m.end()) for m in _SENTENCE.finditer(text) if m.group().strip()]
-    return sentences[:max_units]
+    # a sentence's span starts at its first word, not at the space before it, so the highlight is the sentence
+    sentences = [(m.start() + len(m.group()) - len(m.group().lstrip()), m.end()) for m in _SENTENCE.finditer(text)]
+    return [(begin, end) for begin, end in sentences if begin < end][:max_units]
 
 
 def without(text: str, spans: list[tuple[int, int]], removed: set[int]) -> str:
@@ -100,7 +102,7 @@ def shapley_values(
     return values
 
 
-def passage_bounds(text: str, max_words: int = 25) -> list[tuple[int, int]]:
+def passage_bounds(text: str, max_words: int = PASSAGE_WORDS) -> list[tuple[int, int]]:
     """Character bounds of runs of sentences of about `max_words` words."""
     bounds: list[tuple[int, int]] = []
     begin: int | None = None
@@ -128,7 +130,9 @@ def explain(
     A long comment scores as its worst passage, so its spans are found inside that passage: sampling
     orders over the words of the whole text would re-score every passage for each of thousands of texts.
     """
-    if len(text) > LONG_TEXT_CHARS and len(bounds := passage_bounds(text)) > 1:
+    # The scorer's own passages (an artifact before v21 has shorter ones); a Hugging Face model's, the recipe's.
+    words = getattr(scorer, "passage_words", PASSAGE_WORDS)
+    if len(text) > LONG_TEXT_CHARS and len(bounds := passage_bounds(text, words)) > 1:
         scores = scorer.score([text[b:e] for b, e in bounds])
         labels_by_passage: dict[int, list[str]] = {}
         for label in labels:

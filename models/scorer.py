@@ -16,7 +16,14 @@ from safetensors.torch import load_file
 from models.encoder import Encoder
 from models.lexical import LEXICAL_FILE, LexicalModel, blend, recorded_digits
 from models.paths import ARTIFACTS_DIR, DEFAULT_VERSION
-from models.sentences import LONG_TEXT_CHARS, highest_of_each, sentence_counts, sentences
+from models.sentences import (
+    LONG_TEXT_CHARS,
+    PASSAGE_WORDS,
+    PASSAGE_WORDS_BEFORE_V21,
+    highest_of_each,
+    sentence_counts,
+    sentences,
+)
 
 HEADS_FILE = "heads.safetensors"
 LAYERS_FILE = "encoder_top_layers.safetensors"
@@ -68,6 +75,8 @@ class Scorer:
         self.sentence_labels = tuple(config.raw.get("sentence_labels") or ())
         # Artifacts before v20 have none: every picked sentence was encoded when their calibration was fitted.
         self.sentence_gate = config.raw.get("sentence_gate")
+        # A long comment's passage size: its thresholds were fitted to scores taken in passages this long.
+        self.passage_words = int(config.raw.get("passage_words") or PASSAGE_WORDS_BEFORE_V21)
         if self.sentence_labels and (lexical is None or not set(self.sentence_labels) <= set(lexical.labels)):
             raise ValueError(f"sentence labels {self.sentence_labels} need the lexical model to pick their sentence")
         calibration = config.raw.get("calibration", {})
@@ -111,7 +120,7 @@ class Scorer:
         text_of_piece: list[int] = []
         label_of_piece: list[int | None] = []  # None: the piece counts for every label
         for index, text in enumerate(texts):
-            for piece in passages(text):
+            for piece in passages(text, self.passage_words):
                 pieces.append(piece)
                 text_of_piece.append(index)
                 label_of_piece.append(None)
@@ -148,16 +157,16 @@ class Scorer:
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-PASSAGE_WORDS = 25
 
 
-def passages(text: str) -> list[str]:
+def passages(text: str, words_per_passage: int = PASSAGE_WORDS) -> list[str]:
     """A comment as the passages it is scored by: whole if short, else runs of sentences.
 
     The heads were trained on whole comments of up to ~1,000 characters. A longer comment's
     mean-pooled embedding dilutes one abusive sentence among many calm ones (an insult at the end
     of 2,500 characters scored 0.25 against 0.93 alone), so it is scored passage by passage and
-    judged by its worst passage, the way a moderator reads it.
+    judged by its worst passage, the way a moderator reads it. Passages of `words_per_passage` words
+    (models/sentences.PASSAGE_WORDS says why 80).
     """
     if len(text) <= LONG_TEXT_CHARS:
         return [text]
@@ -166,7 +175,7 @@ def passages(text: str) -> list[str]:
     words = 0
     for sentence in filter(None, (s.strip() for s in _SENTENCE_END.split(text))):
         length = len(sentence.split())
-        if current and words + length > PASSAGE_WORDS:
+        if current and words + length > words_per_passage:
             chunks.append(" ".join(current))
             current, words = [], 0
         current.append(sentence)

@@ -19,7 +19,7 @@ from models.lexical import DIGITS_ROUND, LexicalModel, blend
 from models.metrics import calibration_error, pr_auc, precision_recall, roc_auc, threshold_for_precision
 from models.scorer import CONFIG_FILE, HEADS_FILE, LAYERS_FILE
 from models.scorer import load as load_scorer
-from models.sentences import most_suspicious
+from models.sentences import PASSAGE_WORDS, most_suspicious
 
 TRAINED_LABELS = ("toxicity", "identity_attack", "profanity", "spam")
 # Counterfactual pairing (off in the shipped recipe) ties only toxicity: whether a comment attacks a group
@@ -175,6 +175,9 @@ class TrainConfig:
     # least this (None: always); models/sentences.py says why. The encoder still trains on every picked sentence
     # (`sentence_rows`); calibration and thresholds are fitted with the gate, as the service scores.
     sentence_gate: float | None = -5.0
+    # The service scores a comment over LONG_TEXT_CHARS passage by passage and keeps the worst; the thresholds are
+    # fitted to scores taken so (models/sentences.PASSAGE_WORDS says why 80). Training reads none of it.
+    passage_words: int = PASSAGE_WORDS
     extra_labels: str | None = None  # a `civility export-labels` CSV: moderators' decisions
 
 
@@ -561,6 +564,7 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig, log: bool = True) 
         # Labels scored as the higher of the whole comment and its most suspicious sentence (models/sentences.py).
         "sentence_labels": list(trained.sentence_labels),
         "sentence_gate": trained.sentence_gate,
+        "passage_words": config.passage_words,
         "max_length": 256,
         "train_max_length": config.max_length,
         "trainable_layers": config.trainable_layers,

@@ -159,6 +159,17 @@ def sentence_gate(value: str) -> float | None:
     return number
 
 
+def passage_words(value: str) -> int:
+    """`--passage-words`: a whole number of words, at least one (a passage is one or more whole sentences)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of words") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} words: a passage needs at least 1")
+    return number
+
+
 def row_weight(text: str) -> tuple[str, float]:
     """`--row-weight SET=WEIGHT` as a pair, the set named as its switch is (hate-word-rows or hate_word_rows)."""
     from models.data import MIN_ROW_WEIGHT, OPTIONAL_ROWS
@@ -225,6 +236,8 @@ def train_config(args: argparse.Namespace) -> Any:
     config = replace(config, row_weights=row_weights(args.row_weight, config))
     if hasattr(args, "sentence_gate"):  # given, even as `none` (no gate): unset keeps TrainConfig's
         config = replace(config, sentence_gate=args.sentence_gate)
+    if args.passage_words is not None:
+        config = replace(config, passage_words=args.passage_words)
     # The sentence to score beside the comment is the one the n-gram model picks: without it, none.
     return replace(config, lexical_labels=(), sentence_labels=(), sentence_gate=None) if args.no_lexical else config
 
@@ -456,6 +469,14 @@ def parser() -> argparse.ArgumentParser:
         metavar="LOGODDS",
         help="encode a comment's most suspicious sentence only where the n-gram model alone gives it calibrated"
         " log-odds of at least this; none: always (TrainConfig.sentence_gate)",
+    )
+    train.add_argument(
+        "--passage-words",
+        type=passage_words,
+        default=None,
+        metavar="N",
+        help="score a long comment as its worst passage of about N words; the thresholds are fitted to that"
+        " (TrainConfig.passage_words)",
     )
     train.add_argument(
         "--hate-word-rows",

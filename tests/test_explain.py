@@ -56,6 +56,34 @@ def test_a_one_word_comment_gets_the_whole_share_and_an_empty_one_gets_no_spans(
     assert explain(AnyInsultScorer(), "   ", ["toxicity"]) == {"toxicity": []}
 
 
+def test_a_long_comment_is_explained_in_the_passages_its_scorer_scores():
+    from models.explain import passage_bounds
+
+    calm = "The council met on Tuesday to discuss the budget for the new library and the park. " * 14
+    text = calm + "You are a pathetic fool. " + calm
+    assert len(passage_bounds(text, 25)) > len(passage_bounds(text, 80)) > 1
+    # A passage of up to 64 words is weighed word by word, a longer one (4 sentences here) sentence by sentence.
+    expected = {25: {"pathetic", "fool."}, 80: {"You are a pathetic fool."}}
+    for words in (25, 80):
+        sized = CallRecordingScorer(words)
+        spans = explain(sized, text, ["toxicity"])["toxicity"]
+        assert {text[s["begin"] : s["end"]] for s in spans} == expected[words]
+        assert sized.calls[0] == len(passage_bounds(text, words))  # the passages are picked among at its size
+
+
+class CallRecordingScorer(AnyInsultScorer):
+    """AnyInsultScorer that scores long comments in passages of `passage_words` and records each call's size."""
+
+    def __init__(self, passage_words: int) -> None:
+        super().__init__()
+        self.passage_words = passage_words
+        self.calls: list[int] = []
+
+    def score(self, texts: list[str], batch_size: int = 32) -> list[dict[str, float]]:
+        self.calls.append(len(texts))
+        return super().score(texts, batch_size)
+
+
 def test_labels_whose_worst_passage_is_the_same_are_explained_in_one_pass():
     calm = "The council met on Tuesday to discuss the budget for the new library and the park. " * 14
     text = calm + "You are a pathetic fool. " + calm
@@ -63,6 +91,6 @@ def test_labels_whose_worst_passage_is_the_same_are_explained_in_one_pass():
     by_label = explain(two, text, ["toxicity", "insult"])
     explain(one, text, ["toxicity"])
     assert one.texts_scored == two.texts_scored
-    start = text.index("pathetic")
-    assert {text[s["begin"] : s["end"]] for s in by_label["insult"]} == {"pathetic", "fool."}
+    start = text.index("You are a pathetic")
+    assert {text[s["begin"] : s["end"]] for s in by_label["insult"]} == {"You are a pathetic fool."}
     assert all(start <= s["begin"] for s in by_label["toxicity"])

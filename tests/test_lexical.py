@@ -23,7 +23,13 @@ from models.lexical import (
     recorded_digits,
 )
 from models.scorer import Scorer, passages
-from models.sentences import LONG_TEXT_CHARS, most_suspicious, sentence_counts, sentences
+from models.sentences import (
+    LONG_TEXT_CHARS,
+    PASSAGE_WORDS_BEFORE_V21,
+    most_suspicious,
+    sentence_counts,
+    sentences,
+)
 
 SPAM = [
     "Check out my channel and subscribe!",
@@ -223,12 +229,38 @@ def test_the_shipped_scorer_blends_its_spam_score_with_the_lexical_model(scorer)
 def test_a_long_comment_gets_each_passages_own_lexical_score_and_is_judged_by_the_worst(scorer):
     filler = "The council met on Tuesday to discuss the budget for the new library and the park. " * 20
     text = filler + "Check out my channel and subscribe for daily videos!! " + filler
-    pieces = passages(text)
+    pieces = passages(text, scorer.passage_words)
     assert len(pieces) > 3
     whole = scorer.score([text])[0]["spam"]
     each = [r["spam"] for r in scorer.score(pieces)]
     assert whole == pytest.approx(max(each), abs=1e-5)
     assert sorted(each)[-2] < scorer.thresholds["spam"] <= whole  # one passage is spam, the rest are not
+
+
+def test_a_long_comment_scores_as_its_worst_passage_of_the_size_its_artifact_records(scorer):
+    calm = "The council met on Tuesday to discuss the budget for the new library. " * 30  # 13 words a sentence
+    text = calm + "You are a pathetic fool and everyone here knows it. " + calm
+    for size in (25, 80):  # whole sentences, as many as fit in the size
+        assert all(len(p.split()) <= size and p.endswith(".") for p in passages(text, size))
+    assert max(len(p.split()) for p in passages(text, 80)) == 78  # six 13-word sentences; a seventh would not fit
+    assert len(passages(text, 25)) > 5 * len(passages(text, 80))
+    one_sentence = "word " * 250 + "end."
+    assert len(one_sentence) > LONG_TEXT_CHARS and passages(one_sentence, 80) == [one_sentence]  # never cut inside
+
+    def sized(words: int | None) -> Scorer:
+        raw = {k: v for k, v in scorer.config.raw.items() if k != "passage_words"}
+        raw |= {"passage_words": words} if words is not None else {}
+        return Scorer(scorer.encoder, scorer.weight, scorer.bias, replace(scorer.config, raw=raw), scorer.lexical)
+
+    before_v21 = sized(None)
+    assert before_v21.passage_words == PASSAGE_WORDS_BEFORE_V21 == 25  # its thresholds were fitted to those
+    worst = {}
+    for size_scorer in (before_v21, sized(80)):
+        whole = size_scorer.score([text])[0]["toxicity"]
+        each = [r["toxicity"] for r in size_scorer.score(passages(text, size_scorer.passage_words))]
+        assert whole == pytest.approx(max(each), abs=1e-5)
+        worst[size_scorer.passage_words] = whole
+    assert worst[25] != pytest.approx(worst[80], abs=1e-4)  # the two sizes are told apart by the scores
 
 
 def test_a_comment_splits_into_sentences_of_three_words_or_more_and_titles_do_not_end_one():
@@ -322,7 +354,9 @@ def test_a_gated_scorer_encodes_an_ordinary_comments_sentence_no_more_and_a_pitc
     assert encoded == [honest, pitch, calm_sentence, pitch_sentence]  # without a gate, every picked sentence
     assert gated_honest == pytest.approx(whole_only.score([honest])[0], abs=1e-5)  # the comment as a whole
     assert ungated_honest["spam"] > gated_honest["spam"]  # the calm sentence alone had raised it, a little
-    assert gated_pitch == pytest.approx(ungated_pitch, abs=1e-5)  # the pitch still counts
+    # The pitch still counts. The two calls batch different pieces (the ungated one adds the calm sentence), and
+    # in bf16 (auto on a CPU with AMX) a batch's packing moves scores by up to ~1e-4 (v21's toxicity: 0.000098).
+    assert gated_pitch == pytest.approx(ungated_pitch, abs=1e-3)
     assert gated_pitch["spam"] >= scorer.thresholds["spam"] > gated_honest["spam"]
 
 

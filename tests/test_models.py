@@ -16,6 +16,7 @@ import pytest
 import models
 from models.explain import explain, shapley_values, units, without
 from models.scorer import CONFIG_FILE
+from models.sentences import PASSAGE_WORDS
 from tests.conftest import civility
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -229,6 +230,7 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     assert model.sentence_labels == ("spam",)
     assert config["sentence_gate"] == config["training"]["sentence_gate"] == SHIPPED_SENTENCE_GATE
     assert model.sentence_gate == SHIPPED_SENTENCE_GATE
+    assert config["passage_words"] == config["training"]["passage_words"] == PASSAGE_WORDS == model.passage_words
 
     # Training measures the saved artifact in fp32 (its threshold rule says so); on a CPU with native bf16, `auto`
     # would score in bf16 and move a tiny model's ROC-AUC by about 0.01, so the two are compared at one precision.
@@ -272,6 +274,7 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
     assert "| source | naming an identity: n | FPR | naming none: n | FPR |" in card
     assert "**Beside the encoder**, for `spam`" in card and "**The most suspicious sentence**, for `spam`" in card
     assert f"calibrated log-odds of at least\n{SHIPPED_SENTENCE_GATE}; below that the comment scores as a whole" in card
+    assert f"score as their worst passage of about {PASSAGE_WORDS} words" in card
     assert f"| one person (IND) | {by_target['IND']['n']} |" in card
     # OLID's clean tweets saying "hate", beside those that don't, and the offensive ones likewise.
     hate_word = report["fixed"]["hate_word"]
@@ -349,6 +352,11 @@ def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on()
     for bad in ("low", "inf", "-inf", "nan"):
         with pytest.raises(SystemExit):
             parser().parse_args([*base, "--sentence-gate", bad])
+    assert train_config(unset).passage_words == PASSAGE_WORDS
+    assert train_config(parser().parse_args([*base, "--passage-words", "40"])).passage_words == 40
+    for bad in ("0", "-3", "2.5", "many"):
+        with pytest.raises(SystemExit):
+            parser().parse_args([*base, "--passage-words", bad])
     assert train_config(unset).counterfactual_pairing == 0  # off in the shipped recipe
     assert train_config(parser().parse_args([*base, "--counterfactual-pairing", "0.3"])).counterfactual_pairing == 0.3
     with pytest.raises(SystemExit):  # a negative weight would reward the gap it is meant to close
@@ -379,6 +387,7 @@ def test_an_artifact_from_before_the_lexical_model_is_measured_with_its_own_reci
     assert config.praise_pairs is False and config.linkless_tweets_as_ham is False  # both came with v17
     assert config.sentence_labels == ()  # came with v18: older calibrations were fitted to whole comments
     assert config.sentence_gate is None  # came after v19: every picked sentence was encoded before
+    assert config.passage_words == 25  # came after v20: its thresholds were fitted to 25-word passages
     assert config.hate_word_rows is False and config.insult_contrast_rows is False  # came after v19
     (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": {"lexical_labels": ["spam"]}}))
     v13 = loso_config_for(tmp_path, epochs=1, cap_scale=0.3)
@@ -444,7 +453,8 @@ def test_a_hugging_face_classifier_directory_loads_with_its_labels_mapped(tmp_pa
 
 
 def test_spans_of_a_long_comment_are_found_inside_its_worst_passage(scorer):
-    text = FILLER[:1200] + " " + TOXIC + " " + FILLER[:1200]
+    calm = FILLER[: FILLER.index(". ", 1200) + 1]  # whole sentences: a long passage is weighed sentence by sentence
+    text = calm + " " + TOXIC + " " + calm
     spans = explain(scorer, text, ["toxicity"])["toxicity"]
     start = text.index(TOXIC)
     assert spans and all(start <= s["begin"] < s["end"] <= start + len(TOXIC) for s in spans)

@@ -68,7 +68,8 @@ def score_comment(comment_id: str) -> dict[str, Any]:
 def within_text_budget(rt: runtime.Runtime, comment_id: str, claimed: list[Job]) -> list[Job]:
     """Keep claimed jobs while the batch's text stays within `score_batch_chars`; the rest go back to
     the front of the queue, in order. The job timeout covers the whole batch, and 32 comments of
-    10,000 characters are some 2,200 passages: the budget bounds a batch by its cost, not its count."""
+    10,000 characters are some 700 passages (2,200 for an artifact before v21, at 25 words a passage): the
+    budget bounds a batch by its cost, not its count."""
     if not claimed:
         return claimed
     ids = [comment_id] + [job.args[0] for job in claimed]

@@ -1,0 +1,106 @@
+"""How the passage size of long comments trades clean long comments held against insults buried in them.
+
+A comment over LONG_TEXT_CHARS scores as its worst passage (models/scorer.passages). For each passage size this
+scores, with the artifact's thresholds:
+- the identity subset's rows of the artifact's validation and test splits (ROC-AUC of `toxicity`): the one
+  source whose comments run long;
+- every clean comment over LONG_TEXT_CHARS in those two splits (the share held at the toxicity threshold), and
+  the same comments each with 4 short insults spliced in at a random sentence, one at a time (the share held,
+  and ROC-AUC of spliced against clean). The insults are the splits' toxic Wikipedia and Davidson comments of
+  20 to 200 characters that score 0.9 or more alone, so a miss is the passage's dilution, not a mild insult.
+Nothing here is fitted: the figures behind models/sentences.PASSAGE_WORDS.
+
+    python bench/passages.py --data-dir ../shared/data [--artifact DIR] [--sizes 25,50,80,100]
+
+Last line: key=value pairs per size (clean_held_<n>, spliced_held_<n>).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from models import data
+from models.metrics import roc_auc
+from models.paths import ARTIFACTS_DIR, DEFAULT_VERSION
+from models.scorer import load
+from models.sentences import LONG_TEXT_CHARS
+
+IDENTITY_SUBSET = "wikipedia_toxicity_identity_testsubset.csv"
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")  # the scorer's own split into sentences
+
+
+def splits(artifact: Path, data_dir: Path) -> tuple[list[data.Row], list[data.Row]]:
+    """The artifact's validation and test rows, drawn as its training drew them."""
+    training = json.loads((artifact / "config.json").read_text())["training"]
+    sample = {
+        "cap_scale": training["cap_scale"],
+        "seed": training["seed"],
+        "balance_identity": training.get("balance_identity", False),
+        "balance_hate_word": training.get("balance_hate_word", False),
+        "tweet_spam_targets": training.get("tweet_spam_targets", True),
+        "linkless_tweets_as_ham": training.get("linkless_tweets_as_ham", False),
+    }
+    rows = data.load_rows(data_dir, shipped_only=True, **sample)
+    _, valid, test = data.split(rows, (0.1, 0.15), seed=training["seed"])
+    return valid, test
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--artifact", type=Path, default=ARTIFACTS_DIR / DEFAULT_VERSION)
+    parser.add_argument("--sizes", default="25,50,80,100", help="passage sizes in words, comma-separated")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    scorer = load(args.artifact, precision="fp32")  # the precision its thresholds were fitted in
+    threshold = scorer.thresholds["toxicity"]
+
+    def toxicity(texts: list[str]) -> np.ndarray:
+        return np.array([result["toxicity"] for result in scorer.score(texts, batch_size=64)])
+
+    valid, test = splits(args.artifact, args.data_dir)
+    both = valid + test
+    clean_long = [r.text for r in both if r.label("toxicity") == 0 and len(r.text) > LONG_TEXT_CHARS]
+    candidates = [
+        r.text
+        for r in both
+        if r.label("toxicity") == 1 and r.source.startswith(("wikipedia", "davidson")) and 20 < len(r.text) < 200
+    ]
+    insults = [text for text, alone in zip(candidates, toxicity(candidates), strict=True) if alone >= 0.9]
+    rng = random.Random(5)
+    spliced = []
+    for text in clean_long:
+        parts = SENTENCE_BREAK.split(text)
+        for _ in range(4):
+            at = rng.randrange(len(parts) + 1)
+            spliced.append(" ".join(parts[:at] + [rng.choice(insults)] + parts[at:]))
+    print(f"{args.artifact.name}: toxicity threshold {threshold}, its own passages {scorer.passage_words} words")
+    print(f"clean comments over {LONG_TEXT_CHARS} characters: {len(clean_long)}; insults: {len(insults)}")
+    summary = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        scorer.passage_words = size
+        aucs = []
+        for name, rows in (("validation", valid), ("test", test)):
+            subset = [r for r in rows if r.source == IDENTITY_SUBSET]
+            labels = np.array([r.label("toxicity") for r in subset])
+            aucs.append(f"{name} {roc_auc(labels, toxicity([r.text for r in subset])):.4f}")
+        clean, with_insult = toxicity(clean_long), toxicity(spliced)
+        both_auc = roc_auc(np.r_[np.zeros(len(clean)), np.ones(len(with_insult))], np.r_[clean, with_insult])
+        held_clean, held_spliced = float(np.mean(clean >= threshold)), float(np.mean(with_insult >= threshold))
+        print(
+            f"{size:>4} words: identity subset ROC-AUC {', '.join(aucs)}; held: clean {held_clean:.3f},"
+            f" with an insult {held_spliced:.3f}; spliced against clean ROC-AUC {both_auc:.4f}"
+        )
+        summary += [f"clean_held_{size}={held_clean:.3f}", f"spliced_held_{size}={held_spliced:.3f}"]
+    print(" ".join(summary))
+
+
+if __name__ == "__main__":
+    main()
