@@ -3,7 +3,7 @@
 from pathlib import Path
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-DEFAULT_VERSION = "v20"
+DEFAULT_VERSION = "v21"
 
 
 def default_artifact_dir() -> Path:
