@@ -4,11 +4,14 @@ A comment over LONG_TEXT_CHARS scores as its worst passage (models/scorer.passag
 scores, with the artifact's thresholds:
 - the identity subset's rows of the artifact's validation and test splits (ROC-AUC of `toxicity`): the one
   source whose comments run long;
-- every clean comment over LONG_TEXT_CHARS in those two splits (the share held at the toxicity threshold), and
-  the same comments each with 4 short insults spliced in at a random sentence, one at a time (the share held,
-  and ROC-AUC of spliced against clean). The insults are the splits' toxic Wikipedia and Davidson comments of
-  20 to 200 characters that score 0.9 or more alone, so a miss is the passage's dilution, not a mild insult.
-Nothing here is fitted: the figures behind models/sentences.PASSAGE_WORDS.
+- every clean comment over LONG_TEXT_CHARS in those two splits (the share held), and the same comments each
+  with 4 short insults spliced in at a random sentence break, one at a time (the share held, and ROC-AUC of
+  spliced against clean). The insults are the splits' toxic Wikipedia and Davidson comments of 20 to 200
+  characters that score 0.9 or more alone, so a miss is the passage's dilution, not a mild insult.
+"Held" is at the toxicity threshold an artifact scoring at that size would get: refitted for each size as
+training fits it (the lowest from 0.5 up reaching precision 0.8 on the validation split, scored as served).
+The figures behind models/sentences.PASSAGE_WORDS. Artifacts trained on moderators' labels are refused:
+their split cannot be drawn again from the data directory alone.
 
     python bench/passages.py --data-dir ../shared/data [--artifact DIR] [--sizes 25,50,80,100]
 
@@ -20,25 +23,27 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from models import data
-from models.metrics import roc_auc
+from models.metrics import roc_auc, threshold_for_precision
 from models.paths import ARTIFACTS_DIR, DEFAULT_VERSION
 from models.scorer import load
-from models.sentences import LONG_TEXT_CHARS
+from models.sentences import LONG_TEXT_CHARS, PASSAGE_BREAK
+from models.train import TARGET_PRECISION
 
 IDENTITY_SUBSET = "wikipedia_toxicity_identity_testsubset.csv"
-SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")  # the scorer's own split into sentences
+SENTENCE_BREAK = PASSAGE_BREAK  # where the scorer may end a passage
 
 
 def splits(artifact: Path, data_dir: Path) -> tuple[list[data.Row], list[data.Row]]:
     """The artifact's validation and test rows, drawn as its training drew them."""
     training = json.loads((artifact / "config.json").read_text())["training"]
+    if training.get("extra_labels"):
+        raise SystemExit(f"{artifact} was trained on moderators' labels too: its split is not drawn here")
     sample = {
         "cap_scale": training["cap_scale"],
         "seed": training["seed"],
@@ -47,7 +52,7 @@ def splits(artifact: Path, data_dir: Path) -> tuple[list[data.Row], list[data.Ro
         "tweet_spam_targets": training.get("tweet_spam_targets", True),
         "linkless_tweets_as_ham": training.get("linkless_tweets_as_ham", False),
     }
-    rows = data.load_rows(data_dir, shipped_only=True, **sample)
+    rows = data.load_rows(data_dir, shipped_only=training.get("shipped_only", True), **sample)
     _, valid, test = data.split(rows, (0.1, 0.15), seed=training["seed"])
     return valid, test
 
@@ -60,7 +65,6 @@ def main() -> None:
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     scorer = load(args.artifact, precision="fp32")  # the precision its thresholds were fitted in
-    threshold = scorer.thresholds["toxicity"]
 
     def toxicity(texts: list[str]) -> np.ndarray:
         return np.array([result["toxicity"] for result in scorer.score(texts, batch_size=64)])
@@ -77,15 +81,20 @@ def main() -> None:
     rng = random.Random(5)
     spliced = []
     for text in clean_long:
-        parts = SENTENCE_BREAK.split(text)
+        # at the start, the end or a break between sentences, keeping the comment's own breaks (line or space)
+        breaks = [0, *(m.start() for m in SENTENCE_BREAK.finditer(text)), len(text)]
         for _ in range(4):
-            at = rng.randrange(len(parts) + 1)
-            spliced.append(" ".join(parts[:at] + [rng.choice(insults)] + parts[at:]))
-    print(f"{args.artifact.name}: toxicity threshold {threshold}, its own passages {scorer.passage_words} words")
+            at = rng.choice(breaks)
+            spliced.append(f"{text[:at]} {rng.choice(insults)} {text[at:]}".strip())
+    own = scorer.thresholds["toxicity"]
+    print(f"{args.artifact.name}: toxicity threshold {own}, its own passages {scorer.passage_words} words")
     print(f"clean comments over {LONG_TEXT_CHARS} characters: {len(clean_long)}; insults: {len(insults)}")
     summary = []
+    scored_valid = [r for r in valid if r.label("toxicity") is not None]
+    valid_labels = np.array([r.label("toxicity") for r in scored_valid], dtype=np.float64)
     for size in (int(s) for s in args.sizes.split(",")):
         scorer.passage_words = size
+        threshold = threshold_for_precision(valid_labels, toxicity([r.text for r in scored_valid]), TARGET_PRECISION)
         aucs = []
         for name, rows in (("validation", valid), ("test", test)):
             subset = [r for r in rows if r.source == IDENTITY_SUBSET]
@@ -95,8 +104,9 @@ def main() -> None:
         both_auc = roc_auc(np.r_[np.zeros(len(clean)), np.ones(len(with_insult))], np.r_[clean, with_insult])
         held_clean, held_spliced = float(np.mean(clean >= threshold)), float(np.mean(with_insult >= threshold))
         print(
-            f"{size:>4} words: identity subset ROC-AUC {', '.join(aucs)}; held: clean {held_clean:.3f},"
-            f" with an insult {held_spliced:.3f}; spliced against clean ROC-AUC {both_auc:.4f}"
+            f"{size:>4} words, threshold {threshold:.2f}: identity subset ROC-AUC {', '.join(aucs)};"
+            f" held: clean {held_clean:.3f}, with an insult {held_spliced:.3f};"
+            f" spliced against clean ROC-AUC {both_auc:.4f}"
         )
         summary += [f"clean_held_{size}={held_clean:.3f}", f"spliced_held_{size}={held_spliced:.3f}"]
     print(" ".join(summary))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from models.lexical import DIGITS_EACH, DIGITS_ROUND, DIGITS_RUNS, recorded_digits
-from models.sentences import LONG_TEXT_CHARS
+from models.sentences import LONG_TEXT_CHARS, PASSAGE_WORDS_BEFORE_V21
 
 CARD_FILE = "MODEL_CARD.md"
 ABSENT_LABELS = {
@@ -163,6 +163,9 @@ def loso_summary(folds: list[dict[str, Any]]) -> list[str]:
 FOLD_SIZE_SETTINGS = {"epochs", "cap_scale", "version", "extra_labels"}
 # Settings that draw another sample of the same recipe rather than make another recipe.
 DRAW_SETTINGS = {"seed", "hand_written_seed"}
+# Settings of how the service scores, which a fold never reads (it scores a comment's first training tokens):
+# runs that differ only in them measured the same recipe.
+SERVING_SETTINGS = {"passage_words"}
 
 
 HATE_WORD_GROUPS = {
@@ -177,7 +180,7 @@ HATE_WORD_GROUPS = {
 # labels, stored as a JSON list; after v18: counterfactual pairing, a weight, 0 in every shipped recipe, and sentence
 # rows; after v19: the "hate" rows, the clean comments saying "hate" given back and the ordinary insults, all off in
 # the shipped recipe, the loss weights of such rows, none set, the hand-written rows' own draw seed, unset, and the
-# sentence gate, none: every picked sentence was encoded; after v20: passages of 25 words). A
+# sentence gate, none: every picked sentence was encoded; after v20: the passage size, 25 words). A
 # recipe that predates them is replayed (evaluate.loso_config_for) and compared (here) with them off, not as "None".
 LATER_SWITCHES: dict[str, Any] = {
     "linkless_tweets_as_ham": False,
@@ -191,7 +194,7 @@ LATER_SWITCHES: dict[str, Any] = {
     "insult_contrast_rows": False,
     "row_weights": {},
     "hand_written_seed": None,
-    "passage_words": 25,
+    "passage_words": PASSAGE_WORDS_BEFORE_V21,
 }
 
 
@@ -212,7 +215,7 @@ def recipe_differences(training: dict[str, Any], artifact_training: dict[str, An
     return [
         f"`{key}` {run.get(key)!r} (the artifact: {shipped.get(key)!r})"
         for key in sorted(set(run) | set(shipped))
-        if key not in FOLD_SIZE_SETTINGS | DRAW_SETTINGS and run.get(key) != shipped.get(key)
+        if key not in FOLD_SIZE_SETTINGS | DRAW_SETTINGS | SERVING_SETTINGS and run.get(key) != shipped.get(key)
     ]
 
 

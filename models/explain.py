@@ -26,7 +26,7 @@ import re
 from typing import Any, Protocol
 
 # longer texts are scored passage by passage, as the scorer does
-from models.sentences import LONG_TEXT_CHARS, PASSAGE_WORDS
+from models.sentences import LONG_TEXT_CHARS, PASSAGE_WORDS, passage_sentences
 
 _WORD = re.compile(r"\S+")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
@@ -102,24 +102,9 @@ def shapley_values(
     return values
 
 
-def passage_bounds(text: str, max_words: int = PASSAGE_WORDS) -> list[tuple[int, int]]:
-    """Character bounds of runs of sentences of about `max_words` words."""
-    bounds: list[tuple[int, int]] = []
-    begin: int | None = None
-    end = words = 0
-    for match in _SENTENCE.finditer(text):
-        if not match.group().strip():
-            continue
-        length = len(match.group().split())
-        if begin is not None and words + length > max_words:
-            bounds.append((begin, end))
-            begin, words = None, 0
-        if begin is None:
-            begin = match.start()
-        end, words = match.end(), words + length
-    if begin is not None:
-        bounds.append((begin, end))
-    return bounds
+def passage_bounds(text: str, max_words: int) -> list[tuple[int, int]]:
+    """Character bounds of the passages the scorer reads at `max_words` words (models/scorer.passages)."""
+    return [(group[0][0], group[-1][1]) for group in passage_sentences(text, max_words)]
 
 
 def explain(
@@ -130,7 +115,8 @@ def explain(
     A long comment scores as its worst passage, so its spans are found inside that passage: sampling
     orders over the words of the whole text would re-score every passage for each of thousands of texts.
     """
-    # The scorer's own passages (an artifact before v21 has shorter ones); a Hugging Face model's, the recipe's.
+    # The scorer's own passages (an artifact before v21 has shorter ones). A Hugging Face model reads no passages
+    # (it reads a comment's first 256 tokens): its long comments are searched in the recipe's, for one to explain.
     words = getattr(scorer, "passage_words", PASSAGE_WORDS)
     if len(text) > LONG_TEXT_CHARS and len(bounds := passage_bounds(text, words)) > 1:
         scores = scorer.score([text[b:e] for b, e in bounds])

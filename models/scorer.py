@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,9 @@ from models.lexical import LEXICAL_FILE, LexicalModel, blend, recorded_digits
 from models.paths import ARTIFACTS_DIR, DEFAULT_VERSION
 from models.sentences import (
     LONG_TEXT_CHARS,
-    PASSAGE_WORDS,
     PASSAGE_WORDS_BEFORE_V21,
     highest_of_each,
+    passage_sentences,
     sentence_counts,
     sentences,
 )
@@ -76,7 +75,10 @@ class Scorer:
         # Artifacts before v20 have none: every picked sentence was encoded when their calibration was fitted.
         self.sentence_gate = config.raw.get("sentence_gate")
         # A long comment's passage size: its thresholds were fitted to scores taken in passages this long.
-        self.passage_words = int(config.raw.get("passage_words") or PASSAGE_WORDS_BEFORE_V21)
+        recorded = config.raw.get("passage_words")
+        self.passage_words = PASSAGE_WORDS_BEFORE_V21 if recorded is None else int(recorded)
+        if self.passage_words < 1:
+            raise ValueError(f"passage_words {recorded!r}: a passage needs at least one word")
         if self.sentence_labels and (lexical is None or not set(self.sentence_labels) <= set(lexical.labels)):
             raise ValueError(f"sentence labels {self.sentence_labels} need the lexical model to pick their sentence")
         calibration = config.raw.get("calibration", {})
@@ -156,33 +158,18 @@ class Scorer:
         return [{label: round(float(p), 6) for label, p in zip(self.labels, row, strict=True)} for row in worst]
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
-def passages(text: str, words_per_passage: int = PASSAGE_WORDS) -> list[str]:
+def passages(text: str, words_per_passage: int) -> list[str]:
     """A comment as the passages it is scored by: whole if short, else runs of sentences.
 
     The heads were trained on whole comments of up to ~1,000 characters. A longer comment's
     mean-pooled embedding dilutes one abusive sentence among many calm ones (an insult at the end
     of 2,500 characters scored 0.25 against 0.93 alone), so it is scored passage by passage and
     judged by its worst passage, the way a moderator reads it. Passages of `words_per_passage` words
-    (models/sentences.PASSAGE_WORDS says why 80).
+    (models/sentences.PASSAGE_WORDS says why 80), their sentences joined by one space.
     """
     if len(text) <= LONG_TEXT_CHARS:
         return [text]
-    chunks: list[str] = []
-    current: list[str] = []
-    words = 0
-    for sentence in filter(None, (s.strip() for s in _SENTENCE_END.split(text))):
-        length = len(sentence.split())
-        if current and words + length > words_per_passage:
-            chunks.append(" ".join(current))
-            current, words = [], 0
-        current.append(sentence)
-        words += length
-    if current:
-        chunks.append(" ".join(current))
-    return chunks
+    return [" ".join(text[b:e] for b, e in group) for group in passage_sentences(text, words_per_passage)]
 
 
 def load(path: str | Path | None = None, precision: str | None = None) -> Any:

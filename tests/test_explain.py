@@ -72,7 +72,7 @@ def test_a_long_comment_is_explained_in_the_passages_its_scorer_scores():
 
 
 class CallRecordingScorer(AnyInsultScorer):
-    """AnyInsultScorer that scores long comments in passages of `passage_words` and records each call's size."""
+    """AnyInsultScorer that says its passage size, as the artifact's scorer does, and records each call's size."""
 
     def __init__(self, passage_words: int) -> None:
         super().__init__()
@@ -94,3 +94,17 @@ def test_labels_whose_worst_passage_is_the_same_are_explained_in_one_pass():
     start = text.index("You are a pathetic")
     assert {text[s["begin"] : s["end"]] for s in by_label["insult"]} == {"You are a pathetic fool."}
     assert all(start <= s["begin"] for s in by_label["toxicity"])
+
+
+def test_the_explainer_reads_a_long_comment_in_the_scorers_own_passages():
+    from models.explain import passage_bounds
+    from models.scorer import passages
+
+    text = (
+        "Rates rose 3.5 percent, says example.com today. Dr. Smith disagrees!\n\nWhy? "
+        + "The council met on Tuesday to discuss the budget for the new library. " * 20
+        + "\nA last line without a stop"
+    )
+    for words in (1, 25, 80):
+        bounds = passage_bounds(text, words)
+        assert [" ".join(text[b:e].split()) for b, e in bounds] == [" ".join(p.split()) for p in passages(text, words)]

@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+import models
 from models.lexical import (
     CHARACTERS,
     DIGITS_EACH,
@@ -315,7 +316,10 @@ def test_a_sentence_gate_keeps_only_picked_sentences_the_n_gram_model_calibrates
         most_suspicious(texts, model, "spam", None, between)
 
 
-def test_a_gated_scorer_encodes_an_ordinary_comments_sentence_no_more_and_a_pitch_as_before(scorer):
+def test_a_gated_scorer_encodes_an_ordinary_comments_sentence_no_more_and_a_pitch_as_before():
+    # fp32: the calls below batch different pieces, and in bf16 (auto on a CPU with AMX) a batch's packing moves
+    # a score by up to ~1e-4, which would blur the exact comparisons.
+    scorer = models.load(precision="fp32")
     honest = "The council met on Tuesday. They voted on the park budget. Residents can read the minutes online."
     pitch = "The mayor should resign over this. No excuses. Free gift cards for the first 100 people who message me!"
     raw = {k: v for k, v in scorer.config.raw.items() if k != "sentence_labels"}
@@ -354,9 +358,7 @@ def test_a_gated_scorer_encodes_an_ordinary_comments_sentence_no_more_and_a_pitc
     assert encoded == [honest, pitch, calm_sentence, pitch_sentence]  # without a gate, every picked sentence
     assert gated_honest == pytest.approx(whole_only.score([honest])[0], abs=1e-5)  # the comment as a whole
     assert ungated_honest["spam"] > gated_honest["spam"]  # the calm sentence alone had raised it, a little
-    # The pitch still counts. The two calls batch different pieces (the ungated one adds the calm sentence), and
-    # in bf16 (auto on a CPU with AMX) a batch's packing moves scores by up to ~1e-4 (v21's toxicity: 0.000098).
-    assert gated_pitch == pytest.approx(ungated_pitch, abs=1e-3)
+    assert gated_pitch == pytest.approx(ungated_pitch, abs=1e-5)  # the pitch still counts
     assert gated_pitch["spam"] >= scorer.thresholds["spam"] > gated_honest["spam"]
 
 

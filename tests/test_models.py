@@ -1077,6 +1077,27 @@ def test_folds_run_alone_join_their_recipes_entry_and_replace_only_the_same_fold
     assert len(merged_runs(older, replace(full, sentence_rows=True), [{"held_out": "c", "roc_auc": 0.9}])) == 2
 
 
+def test_a_fold_run_that_differs_only_in_the_passage_size_measured_the_same_recipe():
+    from dataclasses import replace
+
+    from models.card import passage_lines, recipe_differences
+    from models.evaluate import merged_runs
+    from models.train import TrainConfig
+
+    # A fold scores a comment's first training tokens and never a passage: a run stored before the passage size
+    # was recorded (so 25 words) measured what a recipe at 80 measures.
+    v21 = TrainConfig(version="loso", epochs=1, cap_scale=0.3)
+    stored = merged_runs([], replace(v21, passage_words=25), [])[0]["training"]
+    older = [{"training": {k: v for k, v in stored.items() if k != "passage_words"}, "folds": [{"held_out": "a"}]}]
+    merged = merged_runs(older, v21, [{"held_out": "b"}])
+    assert len(merged) == 1 and merged[0]["folds"] == [{"held_out": "a"}, {"held_out": "b"}]
+    assert recipe_differences(older[0]["training"], merged[0]["training"]) == []
+    assert recipe_differences(older[0]["training"], merged[0]["training"] | {"sentence_gate": -4.0}) != []
+    # the card says which size an artifact's thresholds were fitted to: 25 for one that records none
+    assert "worst passage of about 25 words" in " ".join(passage_lines({}))
+    assert "worst passage of about 80 words" in " ".join(passage_lines({"passage_words": 80}))
+
+
 def test_the_identity_false_positive_rate_is_also_compared_within_each_source():
     import numpy as np
 
