@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from models import data
+from models.evaluate import artifact_sample
 from models.metrics import roc_auc, threshold_for_precision
 from models.paths import ARTIFACTS_DIR, DEFAULT_VERSION
 from models.scorer import load
@@ -36,7 +37,6 @@ from models.sentences import LONG_TEXT_CHARS, PASSAGE_BREAK
 from models.train import TARGET_PRECISION
 
 IDENTITY_SUBSET = "wikipedia_toxicity_identity_testsubset.csv"
-SENTENCE_BREAK = PASSAGE_BREAK  # where the scorer may end a passage
 
 
 def splits(artifact: Path, data_dir: Path) -> tuple[list[data.Row], list[data.Row]]:
@@ -44,15 +44,7 @@ def splits(artifact: Path, data_dir: Path) -> tuple[list[data.Row], list[data.Ro
     training = json.loads((artifact / "config.json").read_text())["training"]
     if training.get("extra_labels"):
         raise SystemExit(f"{artifact} was trained on moderators' labels too: its split is not drawn here")
-    sample = {
-        "cap_scale": training["cap_scale"],
-        "seed": training["seed"],
-        "balance_identity": training.get("balance_identity", False),
-        "balance_hate_word": training.get("balance_hate_word", False),
-        "tweet_spam_targets": training.get("tweet_spam_targets", True),
-        "linkless_tweets_as_ham": training.get("linkless_tweets_as_ham", False),
-    }
-    rows = data.load_rows(data_dir, shipped_only=training.get("shipped_only", True), **sample)
+    rows = data.load_rows(data_dir, shipped_only=True, **artifact_sample(training))  # as evaluate draws them
     _, valid, test = data.split(rows, (0.1, 0.15), seed=training["seed"])
     return valid, test
 
@@ -82,7 +74,7 @@ def main() -> None:
     spliced = []
     for text in clean_long:
         # at the start, the end or a break between sentences, keeping the comment's own breaks (line or space)
-        breaks = [0, *(m.start() for m in SENTENCE_BREAK.finditer(text)), len(text)]
+        breaks = [0, *(m.start() for m in PASSAGE_BREAK.finditer(text)), len(text)]
         for _ in range(4):
             at = rng.choice(breaks)
             spliced.append(f"{text[:at]} {rng.choice(insults)} {text[at:]}".strip())

@@ -154,16 +154,25 @@ def bias_aucs(rows: list[data.Row], toxicity: np.ndarray) -> dict[str, float | N
     }
 
 
+def artifact_sample(training: dict[str, Any]) -> dict[str, Any]:
+    """`data.load_rows`' settings that draw the rows an artifact's recipe drew (its config's `training`).
+
+    `--balance-identity` and `--balance-hate-word` add rows and so reshuffle the split, and an artifact must never
+    be measured on rows that were in its training split."""
+    return {
+        "cap_scale": training["cap_scale"],
+        "seed": training["seed"],
+        "balance_identity": training.get("balance_identity", False),
+        "balance_hate_word": training.get("balance_hate_word", False),
+        "tweet_spam_targets": training.get("tweet_spam_targets", True),
+        "linkless_tweets_as_ham": training.get("linkless_tweets_as_ham", False),
+    }
+
+
 def fixed_split_rows(artifact_dir: Path, data_dir: Path) -> tuple[list[data.Row], list[data.Row]]:
     """The artifact's own test split (same seed and caps as training) and the rows of sources it never saw."""
     training = json.loads((artifact_dir / "config.json").read_text())["training"]
-    # The artifact's own sample: `--balance-identity` and `--balance-hate-word` add rows and so reshuffle the split,
-    # and an artifact must never be measured on rows that were in its training split.
-    sample = {"cap_scale": training["cap_scale"], "seed": training["seed"]}
-    sample["balance_identity"] = training.get("balance_identity", False)
-    sample["balance_hate_word"] = training.get("balance_hate_word", False)
-    sample["tweet_spam_targets"] = training.get("tweet_spam_targets", True)
-    sample["linkless_tweets_as_ham"] = training.get("linkless_tweets_as_ham", False)
+    sample = artifact_sample(training)
     rows = data.load_rows(data_dir, shipped_only=True, **sample)
     _, _, test = data.split(rows, (0.1, 0.15), seed=training["seed"])
     # The unseen sources are never trained on, so nothing is given back to them: every artifact is measured on the
