@@ -195,6 +195,7 @@ LATER_SWITCHES: dict[str, Any] = {
     "row_weights": {},
     "hand_written_seed": None,
     "passage_words": PASSAGE_WORDS_BEFORE_V21,
+    "clean_passage_rows": False,
 }
 
 

@@ -17,9 +17,9 @@ from models import data
 from models.encoder import Encoder, base_model_dir
 from models.lexical import DIGITS_ROUND, LexicalModel, blend
 from models.metrics import calibration_error, pr_auc, precision_recall, roc_auc, threshold_for_precision
-from models.scorer import CONFIG_FILE, HEADS_FILE, LAYERS_FILE
+from models.scorer import CONFIG_FILE, HEADS_FILE, LAYERS_FILE, passages
 from models.scorer import load as load_scorer
-from models.sentences import PASSAGE_WORDS, most_suspicious
+from models.sentences import LONG_TEXT_CHARS, PASSAGE_WORDS, most_suspicious
 
 TRAINED_LABELS = ("toxicity", "identity_attack", "profanity", "spam")
 # Counterfactual pairing (off in the shipped recipe) ties only toxicity: whether a comment attacks a group
@@ -178,6 +178,10 @@ class TrainConfig:
     # The service scores a comment over LONG_TEXT_CHARS passage by passage and keeps the worst; the thresholds are
     # fitted to scores taken so (models/sentences.PASSAGE_WORDS says why 80). Training reads none of it.
     passage_words: int = PASSAGE_WORDS
+    # Train on what the scorer scores of a long comment: each passage of every clean training comment over
+    # LONG_TEXT_CHARS, alone, with the comment's targets. A comment its raters found clean has no toxic passage,
+    # but training read only its first 128 tokens, so the scorer judged the rest by passages it never saw.
+    clean_passage_rows: bool = False
     extra_labels: str | None = None  # a `civility export-labels` CSV: moderators' decisions
 
 
@@ -444,7 +448,10 @@ def build(config: TrainConfig, train_rows: list[data.Row], valid_rows: list[data
     sentences_alone = sentence_rows(formatted, lexical, config.sentence_labels) if config.sentence_rows else []
     if log and sentences_alone:
         print(f"{len(sentences_alone)} sentence rows", flush=True)
-    fit(net, formatted + sentences_alone, config, log)
+    passages_alone = clean_passage_rows(train_rows, config.passage_words) if config.clean_passage_rows else []
+    if log and passages_alone:
+        print(f"{len(passages_alone)} clean passage rows", flush=True)
+    fit(net, formatted + sentences_alone + passages_alone, config, log)
     valid_texts = [r.text for r in valid_rows]
     valid_logits = logits_of(net, valid_texts, config.max_length)
     if lexical is None:
@@ -473,6 +480,17 @@ def sentence_rows(rows: list[data.Row], lexical: LexicalModel | None, labels: tu
         for text, owner in zip(picked, owners, strict=True):
             row = targeted[owner]
             out.append(replace(row, text=text, targets={label: row.targets[label]}))
+    return out
+
+
+def clean_passage_rows(rows: list[data.Row], words: int) -> list[data.Row]:
+    """The passages of each long comment clean on every label it has a target for, each with the comment's
+    targets: a comment that is clean as a whole is clean in every part."""
+    out: list[data.Row] = []
+    for row in rows:
+        if len(row.text) <= LONG_TEXT_CHARS or any(row.label(label) != 0 for label in row.targets):
+            continue
+        out.extend(replace(row, text=piece) for piece in passages(row.text, words))
     return out
 
 

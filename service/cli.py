@@ -221,6 +221,7 @@ def train_config(args: argparse.Namespace) -> Any:
             "sentence_rows",
             "hate_word_rows",
             "insult_contrast_rows",
+            "clean_passage_rows",
         )
     }
     config = TrainConfig(
@@ -461,6 +462,12 @@ def parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         help="also train on each comment's most suspicious sentence alone, as the scorer scores it (on in the shipped"
         " recipe; TrainConfig.sentence_rows)",
+    )
+    train.add_argument(
+        "--clean-passage-rows",
+        action=argparse.BooleanOptionalAction,
+        help="also train on each passage of every clean long comment alone, as the scorer reads a long comment"
+        " (TrainConfig.clean_passage_rows)",
     )
     train.add_argument(
         "--sentence-gate",

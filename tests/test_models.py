@@ -324,6 +324,8 @@ def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on()
     assert train_config(parser().parse_args([*base, "--hate-word-rows"])).hate_word_rows is True
     assert unset.insult_contrast_rows is None and train_config(unset).insult_contrast_rows is False  # not shipped
     assert train_config(parser().parse_args([*base, "--insult-contrast-rows"])).insult_contrast_rows is True
+    assert train_config(parser().parse_args([*base, "--clean-passage-rows"])).clean_passage_rows is True
+    assert train_config(parser().parse_args([*base, "--no-clean-passage-rows"])).clean_passage_rows is False
     assert train_config(unset).row_weights == {}  # every row weighs 1 in the shipped recipe
     weighted = parser().parse_args([*base, "--hate-word-rows", "--row-weight", "hate_word_rows=0.3"])
     assert train_config(weighted).row_weights == {"hate_word_rows": 0.3}
@@ -388,6 +390,7 @@ def test_an_artifact_from_before_the_lexical_model_is_measured_with_its_own_reci
     assert config.sentence_labels == ()  # came with v18: older calibrations were fitted to whole comments
     assert config.sentence_gate is None  # came after v19: every picked sentence was encoded before
     assert config.passage_words == 25  # came after v20: its thresholds were fitted to 25-word passages
+    assert config.clean_passage_rows is False  # came after v21
     assert config.hate_word_rows is False and config.insult_contrast_rows is False  # came after v19
     (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": {"lexical_labels": ["spam"]}}))
     v13 = loso_config_for(tmp_path, epochs=1, cap_scale=0.3)
@@ -1523,3 +1526,25 @@ def test_the_folds_can_be_retrained_at_another_seed_from_the_command_line(tmp_pa
     assert main(whole) == 2 and main([*whole[:-3], "--loso-seed", "14"]) == 2
     assert main([*base[:-2], "--loso-hand-written-seed", "113"]) == 2
     assert len(seen) == 4 and "--loso-seed retrains the folds named by --loso-only" in capsys.readouterr().err
+
+
+def test_clean_passage_rows_are_the_scorers_passages_of_long_comments_clean_on_every_label():
+    from models.data import Row
+    from models.scorer import passages
+    from models.train import clean_passage_rows
+
+    calm = " ".join(f"Paragraph {n} of the council minutes lists the budget for the library." for n in range(40))
+    rude = calm + " You are an idiot."
+    rows = [
+        Row(calm, "wiki", {"toxicity": 0.0, "identity_attack": 0.0}, weight=2.0),
+        Row(calm, "civil", {"toxicity": 0.2}),  # a soft target under 0.5 is a clean comment
+        Row(rude, "wiki", {"toxicity": 1.0}),  # a toxic comment's calm passages are not known to be clean
+        Row(calm, "tweets", {"toxicity": 0.0, "profanity": 1.0}),  # clean on one label is not clean
+        Row("Short and calm.", "wiki", {"toxicity": 0.0}),  # scored whole: training already reads all of it
+    ]
+    added = clean_passage_rows(rows, 30)
+    pieces = passages(calm, 30)
+    assert len(pieces) > 1
+    assert added == [Row(piece, "wiki", {"toxicity": 0.0, "identity_attack": 0.0}, weight=2.0) for piece in pieces] + [
+        Row(piece, "civil", {"toxicity": 0.2}) for piece in pieces
+    ]
