@@ -196,6 +196,7 @@ LATER_SWITCHES: dict[str, Any] = {
     "hand_written_seed": None,
     "passage_words": PASSAGE_WORDS_BEFORE_V21,
     "clean_passage_rows": False,
+    "spliced_passage_rows": False,
 }
 
 

@@ -19,7 +19,7 @@ from models.lexical import DIGITS_ROUND, LexicalModel, blend
 from models.metrics import calibration_error, pr_auc, precision_recall, roc_auc, threshold_for_precision
 from models.scorer import CONFIG_FILE, HEADS_FILE, LAYERS_FILE, passages
 from models.scorer import load as load_scorer
-from models.sentences import LONG_TEXT_CHARS, PASSAGE_WORDS, most_suspicious
+from models.sentences import LONG_TEXT_CHARS, PASSAGE_BREAK, PASSAGE_WORDS, most_suspicious
 
 TRAINED_LABELS = ("toxicity", "identity_attack", "profanity", "spam")
 # Counterfactual pairing (off in the shipped recipe) ties only toxicity: whether a comment attacks a group
@@ -179,9 +179,19 @@ class TrainConfig:
     # fitted to scores taken so (models/sentences.PASSAGE_WORDS says why 80). Training reads none of it.
     passage_words: int = PASSAGE_WORDS
     # Train on what the scorer scores of a long comment: each passage of every clean training comment over
-    # LONG_TEXT_CHARS, alone, with the comment's targets. A comment its raters found clean has no toxic passage,
-    # but training read only its first 128 tokens, so the scorer judged the rest by passages it never saw.
+    # LONG_TEXT_CHARS, alone, with the comment's targets and an equal share of its weight. A comment its raters
+    # found clean has no toxic passage, but training reads only its first 128 tokens. Tried after v21 and left off:
+    # v21's recipe with these rows and `spliced_passage_rows`, retrained in full, fixed test split: the identity
+    # subset (the only source with long comments) 0.970 -> 0.951, further under alt-profanity-check's 0.988,
+    # though CAT 0.845 -> 0.893 and clean long comments held unchanged (bench/passages.py, 80 words: 0.054);
+    # long comments with an insult spliced in held 0.897 -> 0.973 at threshold 0.63 (v21: 0.67), so 0.069 of
+    # clean test comments flagged (v21: 0.057). Each passage weighing a full row did worse: the identity subset
+    # 0.940 with these rows alone (spliced held 0.621), 0.925 with the spliced ones too (0.991).
     clean_passage_rows: bool = False
+    # Each clean passage (as `clean_passage_rows` finds them) with a short toxic training comment spliced in at one
+    # of its sentence breaks, with that comment's toxicity target alone: beside the clean passage, a pair that
+    # differs only in the insult, so a passage's calm context is not learnt as a sign of a clean comment.
+    spliced_passage_rows: bool = False
     extra_labels: str | None = None  # a `civility export-labels` CSV: moderators' decisions
 
 
@@ -448,9 +458,9 @@ def build(config: TrainConfig, train_rows: list[data.Row], valid_rows: list[data
     sentences_alone = sentence_rows(formatted, lexical, config.sentence_labels) if config.sentence_rows else []
     if log and sentences_alone:
         print(f"{len(sentences_alone)} sentence rows", flush=True)
-    passages_alone = clean_passage_rows(train_rows, config.passage_words) if config.clean_passage_rows else []
+    passages_alone = passage_rows(train_rows, config)
     if log and passages_alone:
-        print(f"{len(passages_alone)} clean passage rows", flush=True)
+        print(f"{len(passages_alone)} passage rows", flush=True)
     fit(net, formatted + sentences_alone + passages_alone, config, log)
     valid_texts = [r.text for r in valid_rows]
     valid_logits = logits_of(net, valid_texts, config.max_length)
@@ -483,14 +493,41 @@ def sentence_rows(rows: list[data.Row], lexical: LexicalModel | None, labels: tu
     return out
 
 
+def passage_rows(rows: list[data.Row], config: TrainConfig) -> list[data.Row]:
+    """The clean passages (`clean_passage_rows`) and their spliced pairs (`spliced_passage_rows`) a recipe adds."""
+    if not (config.clean_passage_rows or config.spliced_passage_rows):
+        return []
+    clean = clean_passage_rows(rows, config.passage_words)
+    spliced = spliced_passage_rows(clean, rows, random.Random(config.seed)) if config.spliced_passage_rows else []
+    return (clean if config.clean_passage_rows else []) + spliced
+
+
 def clean_passage_rows(rows: list[data.Row], words: int) -> list[data.Row]:
     """The passages of each long comment clean on every label it has a target for, each with the comment's
-    targets: a comment that is clean as a whole is clean in every part."""
+    targets and an equal share of its weight: a comment that is clean as a whole is clean in every part."""
     out: list[data.Row] = []
     for row in rows:
         if len(row.text) <= LONG_TEXT_CHARS or any(row.label(label) != 0 for label in row.targets):
             continue
-        out.extend(replace(row, text=piece) for piece in passages(row.text, words))
+        pieces = passages(row.text, words)
+        # shared, so a comment weighs as one row however long: its topic is not learnt as clean k times over
+        out.extend(replace(row, text=piece, weight=row.weight / len(pieces)) for piece in pieces)
+    return out
+
+
+def spliced_passage_rows(clean: list[data.Row], rows: list[data.Row], rng: random.Random) -> list[data.Row]:
+    """Each clean passage with one of `rows`' short toxic comments (20 to 200 characters) spliced in at a sentence
+    break, targeted on toxicity alone: the insult's own target, since the passage adds nothing toxic."""
+    insults = [r for r in rows if r.label("toxicity") == 1 and 20 <= len(r.text) <= 200]
+    if not insults:
+        return []
+    out: list[data.Row] = []
+    for row in clean:
+        insult = rng.choice(insults)
+        breaks = [0, *(m.start() for m in PASSAGE_BREAK.finditer(row.text)), len(row.text)]
+        at = rng.choice(breaks)
+        text = f"{row.text[:at]} {insult.text} {row.text[at:]}".strip()
+        out.append(replace(row, text=text, targets={"toxicity": insult.targets["toxicity"]}))
     return out
 
 

@@ -222,6 +222,7 @@ def train_config(args: argparse.Namespace) -> Any:
             "hate_word_rows",
             "insult_contrast_rows",
             "clean_passage_rows",
+            "spliced_passage_rows",
         )
     }
     config = TrainConfig(
@@ -468,6 +469,12 @@ def parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         help="also train on each passage of every clean long comment alone, as the scorer reads a long comment"
         " (TrainConfig.clean_passage_rows)",
+    )
+    train.add_argument(
+        "--spliced-passage-rows",
+        action=argparse.BooleanOptionalAction,
+        help="beside each clean passage, the same passage with a short toxic comment spliced in"
+        " (TrainConfig.spliced_passage_rows)",
     )
     train.add_argument(
         "--sentence-gate",

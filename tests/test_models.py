@@ -1545,6 +1545,47 @@ def test_clean_passage_rows_are_the_scorers_passages_of_long_comments_clean_on_e
     added = clean_passage_rows(rows, 30)
     pieces = passages(calm, 30)
     assert len(pieces) > 1
-    assert added == [Row(piece, "wiki", {"toxicity": 0.0, "identity_attack": 0.0}, weight=2.0) for piece in pieces] + [
-        Row(piece, "civil", {"toxicity": 0.2}) for piece in pieces
+    share = 1 / len(pieces)
+    assert added == [
+        *(Row(piece, "wiki", {"toxicity": 0.0, "identity_attack": 0.0}, weight=2 * share) for piece in pieces),
+        *(Row(piece, "civil", {"toxicity": 0.2}, weight=share) for piece in pieces),
     ]
+
+
+def test_spliced_passage_rows_pair_each_clean_passage_with_itself_plus_a_short_toxic_comment():
+    import random
+
+    from models.data import Row
+    from models.train import spliced_passage_rows
+
+    minutes = "The council met on Monday. It approved the library budget.\nThe vote was 5 to 2."
+    clean = [Row(minutes, "wiki", {"toxicity": 0.0})] * 20
+    insult = Row("Shut up, you absolute clown.", "tweets", {"toxicity": 0.8, "profanity": 0.0})
+    rows = [insult, Row("Too long to splice. " * 20 + "You clown.", "wiki", {"toxicity": 1.0}), *clean]
+    spliced = spliced_passage_rows(clean, rows, random.Random(1))
+    assert len(spliced) == len(clean)
+    for row in spliced:
+        assert row.targets == {"toxicity": 0.8} and row.source == "wiki"  # the insult's target, on toxicity only
+        assert row.text.count(insult.text) == 1
+        # the passage is otherwise untouched: the insult went in whole at a break, not inside a sentence
+        assert " ".join(row.text.replace(insult.text, "").split()) == " ".join(clean[0].text.split())
+        assert row.text.startswith(insult.text) or row.text.partition(insult.text)[0][-2] in ".\n"
+    assert len({row.text for row in spliced}) > 1  # the break is drawn per passage
+    assert spliced_passage_rows(clean, clean, random.Random(1)) == []  # no toxic comment to splice in
+
+
+def test_a_recipe_adds_the_clean_passages_their_spliced_pairs_or_both():
+    from dataclasses import replace
+
+    from models.data import Row
+    from models.train import TrainConfig, passage_rows
+
+    calm = " ".join(f"Item {n} of the council minutes lists the budget for the library." for n in range(40))
+    rows = [Row(calm, "wiki", {"toxicity": 0.0}), Row("You are a complete idiot, go away.", "wiki", {"toxicity": 1.0})]
+    config = TrainConfig(version="test", passage_words=30)
+    assert passage_rows(rows, config) == []  # the shipped recipe adds neither
+    clean = passage_rows(rows, replace(config, clean_passage_rows=True))
+    spliced = passage_rows(rows, replace(config, spliced_passage_rows=True))
+    both = passage_rows(rows, replace(config, clean_passage_rows=True, spliced_passage_rows=True))
+    assert len(clean) == len(spliced) > 1 and both == clean + spliced
+    assert {r.targets["toxicity"] for r in clean} == {0.0} and {r.targets["toxicity"] for r in spliced} == {1.0}
