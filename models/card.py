@@ -166,6 +166,14 @@ DRAW_SETTINGS = {"seed", "hand_written_seed"}
 # Settings of how the service scores, which a fold never reads (it scores a comment's first training tokens):
 # runs that differ only in them measured the same recipe.
 SERVING_SETTINGS = {"passage_words"}
+PASSAGE_ROW_SWITCHES = ("clean_passage_rows", "spliced_passage_rows")
+
+
+def serving_settings(training: dict[str, Any]) -> set[str]:
+    """SERVING_SETTINGS a recipe's folds never read: not the passage size where the recipe trains on passages."""
+    if any(training.get(switch) for switch in PASSAGE_ROW_SWITCHES):
+        return SERVING_SETTINGS - {"passage_words"}
+    return SERVING_SETTINGS
 
 
 HATE_WORD_GROUPS = {
@@ -180,7 +188,8 @@ HATE_WORD_GROUPS = {
 # labels, stored as a JSON list; after v18: counterfactual pairing, a weight, 0 in every shipped recipe, and sentence
 # rows; after v19: the "hate" rows, the clean comments saying "hate" given back and the ordinary insults, all off in
 # the shipped recipe, the loss weights of such rows, none set, the hand-written rows' own draw seed, unset, and the
-# sentence gate, none: every picked sentence was encoded; after v20: the passage size, 25 words). A
+# sentence gate, none: every picked sentence was encoded; after v20: the passage size, 25 words; after v21: the
+# clean and spliced passage rows, off). A
 # recipe that predates them is replayed (evaluate.loso_config_for) and compared (here) with them off, not as "None".
 LATER_SWITCHES: dict[str, Any] = {
     "linkless_tweets_as_ham": False,
@@ -214,10 +223,11 @@ def recipe_differences(training: dict[str, Any], artifact_training: dict[str, An
     if artifact_training is None:
         return []
     run, shipped = _with_digit_reading(training), _with_digit_reading(artifact_training)
+    ignored = serving_settings(run) & serving_settings(shipped)
     return [
         f"`{key}` {run.get(key)!r} (the artifact: {shipped.get(key)!r})"
         for key in sorted(set(run) | set(shipped))
-        if key not in FOLD_SIZE_SETTINGS | DRAW_SETTINGS | SERVING_SETTINGS and run.get(key) != shipped.get(key)
+        if key not in FOLD_SIZE_SETTINGS | DRAW_SETTINGS | ignored and run.get(key) != shipped.get(key)
     ]
 
 

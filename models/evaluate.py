@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from models import data
-from models.card import GAP, LATER_SWITCHES, PEER, SELECTED_FOLDS, SERVING_SETTINGS, write_card
+from models.card import GAP, LATER_SWITCHES, PEER, SELECTED_FOLDS, serving_settings, write_card
 from models.lexical import recorded_digits
 from models.metrics import auc_difference, pr_auc, roc_auc
 from models.scorer import load
@@ -440,7 +440,7 @@ def evaluate(
 
 
 def without_serving(training: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in training.items() if k not in SERVING_SETTINGS}
+    return {k: v for k, v in training.items() if k not in serving_settings(training)}
 
 
 def merged_runs(runs: list[dict[str, Any]], config: TrainConfig, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -449,7 +449,8 @@ def merged_runs(runs: list[dict[str, Any]], config: TrainConfig, results: list[d
     fresh = {r["held_out"] for r in results}
     for run in runs:
         # An entry stored before a switch existed ran with it off: the same recipe as a run that has it off.
-        # Settings of the service's scoring alone (the passage size) are no part of what a fold measured.
+        # Settings of the service's scoring alone (the passage size, unless the recipe trains on passages) are no
+        # part of what a fold measured.
         if without_serving(LATER_SWITCHES | run["training"]) == without_serving(training):
             kept = [f for f in run["folds"] if f["held_out"] not in fresh]
             return [r if r is not run else {"training": training, "folds": kept + results} for r in runs]

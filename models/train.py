@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -176,7 +177,8 @@ class TrainConfig:
     # (`sentence_rows`); calibration and thresholds are fitted with the gate, as the service scores.
     sentence_gate: float | None = -5.0
     # The service scores a comment over LONG_TEXT_CHARS passage by passage and keeps the worst; the thresholds are
-    # fitted to scores taken so (models/sentences.PASSAGE_WORDS says why 80). Training reads none of it.
+    # fitted to scores taken so (models/sentences.PASSAGE_WORDS says why 80). Training reads passages only with
+    # `clean_passage_rows` or `spliced_passage_rows`.
     passage_words: int = PASSAGE_WORDS
     # Train on what the scorer scores of a long comment: each passage of every clean training comment over
     # LONG_TEXT_CHARS, alone, with the comment's targets and an equal share of its weight. A comment its raters
@@ -458,7 +460,9 @@ def build(config: TrainConfig, train_rows: list[data.Row], valid_rows: list[data
     sentences_alone = sentence_rows(formatted, lexical, config.sentence_labels) if config.sentence_rows else []
     if log and sentences_alone:
         print(f"{len(sentences_alone)} sentence rows", flush=True)
-    passages_alone = passage_rows(train_rows, config)
+    passages_alone = passage_rows(
+        train_rows, config, lambda text: len(encoder.tokenizer(text)["input_ids"]) <= config.max_length
+    )
     if log and passages_alone:
         print(f"{len(passages_alone)} passage rows", flush=True)
     fit(net, formatted + sentences_alone + passages_alone, config, log)
@@ -493,12 +497,13 @@ def sentence_rows(rows: list[data.Row], lexical: LexicalModel | None, labels: tu
     return out
 
 
-def passage_rows(rows: list[data.Row], config: TrainConfig) -> list[data.Row]:
-    """The clean passages (`clean_passage_rows`) and their spliced pairs (`spliced_passage_rows`) a recipe adds."""
+def passage_rows(rows: list[data.Row], config: TrainConfig, read: Callable[[str], bool]) -> list[data.Row]:
+    """The clean passages (`clean_passage_rows`) and their spliced pairs (`spliced_passage_rows`) a recipe adds;
+    `read` says whether training reads all of a text (it cuts at `config.max_length` tokens)."""
     if not (config.clean_passage_rows or config.spliced_passage_rows):
         return []
     clean = clean_passage_rows(rows, config.passage_words)
-    spliced = spliced_passage_rows(clean, rows, random.Random(config.seed)) if config.spliced_passage_rows else []
+    spliced = spliced_passage_rows(clean, rows, random.Random(config.seed), read) if config.spliced_passage_rows else []
     return (clean if config.clean_passage_rows else []) + spliced
 
 
@@ -510,14 +515,21 @@ def clean_passage_rows(rows: list[data.Row], words: int) -> list[data.Row]:
         if len(row.text) <= LONG_TEXT_CHARS or any(row.label(label) != 0 for label in row.targets):
             continue
         pieces = passages(row.text, words)
-        # shared, so a comment weighs as one row however long: its topic is not learnt as clean k times over
+        # shared, so its passages together weigh as one row (beside the comment itself, read to 128 tokens), however
+        # long it is: its topic is not learnt as clean k times over
         out.extend(replace(row, text=piece, weight=row.weight / len(pieces)) for piece in pieces)
     return out
 
 
-def spliced_passage_rows(clean: list[data.Row], rows: list[data.Row], rng: random.Random) -> list[data.Row]:
+def spliced_passage_rows(
+    clean: list[data.Row], rows: list[data.Row], rng: random.Random, read: Callable[[str], bool]
+) -> list[data.Row]:
     """Each clean passage with one of `rows`' short toxic comments (20 to 200 characters) spliced in at a sentence
-    break, targeted on toxicity alone: the insult's own target, since the passage adds nothing toxic."""
+    break, targeted on toxicity alone: the insult's own target, since the passage adds nothing toxic.
+
+    Only at a break where training still reads the whole insult (`read` of the text up to its end): a passage
+    runs to about 96 tokens and training cuts at 128, so an insult spliced near the end would be cut off and
+    the row would teach calm text as toxic."""
     insults = [r for r in rows if r.label("toxicity") == 1 and 20 <= len(r.text) <= 200]
     if not insults:
         return []
@@ -525,9 +537,11 @@ def spliced_passage_rows(clean: list[data.Row], rows: list[data.Row], rng: rando
     for row in clean:
         insult = rng.choice(insults)
         breaks = [0, *(m.start() for m in PASSAGE_BREAK.finditer(row.text)), len(row.text)]
-        at = rng.choice(breaks)
+        if not (kept := [at for at in breaks if read(f"{row.text[:at]} {insult.text}".strip())]):
+            continue
+        at = rng.choice(kept)
         text = f"{row.text[:at]} {insult.text} {row.text[at:]}".strip()
-        out.append(replace(row, text=text, targets={"toxicity": insult.targets["toxicity"]}))
+        out.append(replace(row, text=text, targets={"toxicity": insult.targets["toxicity"]}, stratum="spliced"))
     return out
 
 

@@ -468,13 +468,13 @@ def parser() -> argparse.ArgumentParser:
         "--clean-passage-rows",
         action=argparse.BooleanOptionalAction,
         help="also train on each passage of every clean long comment alone, as the scorer reads a long comment"
-        " (TrainConfig.clean_passage_rows)",
+        " (off in the shipped recipe; TrainConfig says why)",
     )
     train.add_argument(
         "--spliced-passage-rows",
         action=argparse.BooleanOptionalAction,
-        help="beside each clean passage, the same passage with a short toxic comment spliced in"
-        " (TrainConfig.spliced_passage_rows)",
+        help="each clean passage of a long comment with a short toxic comment spliced in, labelled toxic (off in the"
+        " shipped recipe; TrainConfig says why)",
     )
     train.add_argument(
         "--sentence-gate",

@@ -326,6 +326,8 @@ def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on()
     assert train_config(parser().parse_args([*base, "--insult-contrast-rows"])).insult_contrast_rows is True
     assert train_config(parser().parse_args([*base, "--clean-passage-rows"])).clean_passage_rows is True
     assert train_config(parser().parse_args([*base, "--no-clean-passage-rows"])).clean_passage_rows is False
+    assert unset.spliced_passage_rows is None and train_config(unset).spliced_passage_rows is False  # not shipped
+    assert train_config(parser().parse_args([*base, "--spliced-passage-rows"])).spliced_passage_rows is True
     assert train_config(unset).row_weights == {}  # every row weighs 1 in the shipped recipe
     weighted = parser().parse_args([*base, "--hate-word-rows", "--row-weight", "hate_word_rows=0.3"])
     assert train_config(weighted).row_weights == {"hate_word_rows": 0.3}
@@ -390,7 +392,7 @@ def test_an_artifact_from_before_the_lexical_model_is_measured_with_its_own_reci
     assert config.sentence_labels == ()  # came with v18: older calibrations were fitted to whole comments
     assert config.sentence_gate is None  # came after v19: every picked sentence was encoded before
     assert config.passage_words == 25  # came after v20: its thresholds were fitted to 25-word passages
-    assert config.clean_passage_rows is False  # came after v21
+    assert config.clean_passage_rows is False and config.spliced_passage_rows is False  # came after v21
     assert config.hate_word_rows is False and config.insult_contrast_rows is False  # came after v19
     (tmp_path / CONFIG_FILE).write_text(json.dumps({"training": {"lexical_labels": ["spam"]}}))
     v13 = loso_config_for(tmp_path, epochs=1, cap_scale=0.3)
@@ -1099,6 +1101,13 @@ def test_a_fold_run_that_differs_only_in_the_passage_size_measured_the_same_reci
     # the card says which size an artifact's thresholds were fitted to: 25 for one that records none
     assert "worst passage of about 25 words" in " ".join(passage_lines({}))
     assert "worst passage of about 80 words" in " ".join(passage_lines({"passage_words": 80}))
+    # A recipe that trains on passages reads them in training too: there the size makes another recipe.
+    on_passages = replace(v21, spliced_passage_rows=True)
+    trained_25 = merged_runs([], replace(on_passages, passage_words=25), [{"held_out": "a"}])
+    assert len(merged_runs(trained_25, on_passages, [{"held_out": "b"}])) == 2
+    assert recipe_differences(trained_25[0]["training"], merged_runs([], on_passages, [])[0]["training"]) == [
+        "`passage_words` 25 (the artifact: 80)"
+    ]
 
 
 def test_the_identity_false_positive_rate_is_also_compared_within_each_source():
@@ -1558,34 +1567,51 @@ def test_spliced_passage_rows_pair_each_clean_passage_with_itself_plus_a_short_t
     from models.data import Row
     from models.train import spliced_passage_rows
 
-    minutes = "The council met on Monday. It approved the library budget.\nThe vote was 5 to 2."
-    clean = [Row(minutes, "wiki", {"toxicity": 0.0})] * 20
-    insult = Row("Shut up, you absolute clown.", "tweets", {"toxicity": 0.8, "profanity": 0.0})
-    rows = [insult, Row("Too long to splice. " * 20 + "You clown.", "wiki", {"toxicity": 1.0}), *clean]
-    spliced = spliced_passage_rows(clean, rows, random.Random(1))
+    minutes = "The council met on Monday. It approved the library budget. The vote was 5 to 2."
+    clean = [Row(minutes, "wiki", {"toxicity": 0.0}, weight=0.25)] * 40
+    insults = [
+        Row("Shut up, you absolute clown.", "tweets", {"toxicity": 0.8, "profanity": 0.0}),
+        Row("Nobody wants your garbage here, moron.", "wiki", {"toxicity": 1.0}),
+    ]
+    too_short, too_long = Row("Idiot.", "wiki", {"toxicity": 1.0}), Row("You clown. " * 20, "wiki", {"toxicity": 1.0})
+    rows = [*insults, too_short, too_long, *clean]
+    spliced = spliced_passage_rows(clean, rows, random.Random(1), lambda text: True)
     assert len(spliced) == len(clean)
     for row in spliced:
-        assert row.targets == {"toxicity": 0.8} and row.source == "wiki"  # the insult's target, on toxicity only
-        assert row.text.count(insult.text) == 1
+        [insult] = [i for i in insults if i.text in row.text]  # only 20 to 200 characters: never the other two
+        # the insult's target on toxicity only; the passage's share of its comment's weight
+        assert row.targets == {"toxicity": insult.targets["toxicity"]} and row.weight == 0.25
+        assert row.source == "wiki" and row.stratum == "spliced"
         # the passage is otherwise untouched: the insult went in whole at a break, not inside a sentence
-        assert " ".join(row.text.replace(insult.text, "").split()) == " ".join(clean[0].text.split())
-        assert row.text.startswith(insult.text) or row.text.partition(insult.text)[0][-2] in ".\n"
-    assert len({row.text for row in spliced}) > 1  # the break is drawn per passage
-    assert spliced_passage_rows(clean, clean, random.Random(1)) == []  # no toxic comment to splice in
+        assert " ".join(row.text.replace(insult.text, "").split()) == minutes
+        assert row.text.startswith(insult.text) or row.text.partition(insult.text)[0].endswith(". ")
+    assert all(any(i.text in r.text for r in spliced) for i in insults)  # an insult is drawn per passage
+    starts = {len(r.text.split(i.text)[0]) for r in spliced for i in insults if i.text in r.text}
+    assert starts == {0, 27, 59, 80}  # and a break: the start, after each sentence, the end
+    # Training cuts at 128 tokens: only breaks where it still reads the whole insult are drawn, else none.
+    # Here it "reads" 69 characters: the whole insult fits at the start or after the first sentence only.
+    early = spliced_passage_rows(clean, rows, random.Random(1), lambda text: len(text) < 70)
+    assert len(early) == len(clean)
+    assert {len(r.text.split(i.text)[0]) for r in early for i in insults if i.text in r.text} == {0, 27}
+    assert spliced_passage_rows(clean, rows, random.Random(1), lambda text: False) == []
+    assert spliced_passage_rows(clean, clean, random.Random(1), lambda text: True) == []  # nothing to splice in
 
 
 def test_a_recipe_adds_the_clean_passages_their_spliced_pairs_or_both():
     from dataclasses import replace
 
     from models.data import Row
+    from models.scorer import passages
     from models.train import TrainConfig, passage_rows
 
     calm = " ".join(f"Item {n} of the council minutes lists the budget for the library." for n in range(40))
     rows = [Row(calm, "wiki", {"toxicity": 0.0}), Row("You are a complete idiot, go away.", "wiki", {"toxicity": 1.0})]
     config = TrainConfig(version="test", passage_words=30)
-    assert passage_rows(rows, config) == []  # the shipped recipe adds neither
-    clean = passage_rows(rows, replace(config, clean_passage_rows=True))
-    spliced = passage_rows(rows, replace(config, spliced_passage_rows=True))
-    both = passage_rows(rows, replace(config, clean_passage_rows=True, spliced_passage_rows=True))
-    assert len(clean) == len(spliced) > 1 and both == clean + spliced
+    read_all = lambda text: True  # noqa: E731
+    assert passage_rows(rows, config, read_all) == []  # the shipped recipe adds neither
+    clean = passage_rows(rows, replace(config, clean_passage_rows=True), read_all)
+    spliced = passage_rows(rows, replace(config, spliced_passage_rows=True), read_all)
+    both = passage_rows(rows, replace(config, clean_passage_rows=True, spliced_passage_rows=True), read_all)
+    assert [r.text for r in clean] == passages(calm, 30)  # at the recipe's passage size
+    assert len(spliced) == len(clean) and both == clean + spliced
     assert {r.targets["toxicity"] for r in clean} == {0.0} and {r.targets["toxicity"] for r in spliced} == {1.0}
