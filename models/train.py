@@ -183,12 +183,13 @@ class TrainConfig:
     # Train on what the scorer scores of a long comment: each passage of every clean training comment over
     # LONG_TEXT_CHARS, alone, with the comment's targets and an equal share of its weight. A comment its raters
     # found clean has no toxic passage, but training reads only its first 128 tokens. Tried after v21 and left off:
-    # v21's recipe with these rows and `spliced_passage_rows`, retrained in full, fixed test split: the identity
-    # subset (the only source with long comments) 0.970 -> 0.951, further under alt-profanity-check's 0.988,
-    # though CAT 0.845 -> 0.893 and clean long comments held unchanged (bench/passages.py, 80 words: 0.054);
-    # long comments with an insult spliced in held 0.897 -> 0.973 at threshold 0.63 (v21: 0.67), so 0.069 of
-    # clean test comments flagged (v21: 0.057). Each passage weighing a full row did worse: the identity subset
-    # 0.940 with these rows alone (spliced held 0.621), 0.925 with the spliced ones too (0.991).
+    # v21's recipe with these rows and `spliced_passage_rows`, retrained in full (1,047 s), fixed test split:
+    # toxicity 0.942 -> 0.946, CAT 0.845 -> 0.891, Civil Comments 0.647 -> 0.671, but the identity subset (the only
+    # source with long comments) 0.970 -> 0.938, further under alt-profanity-check's 0.988; at the threshold it
+    # came out at (0.63; v21 0.67) 0.068 of clean test comments flagged (v21 0.057); bench/passages.py at 80 words:
+    # clean long comments held 0.054 -> 0.071, with an insult spliced in 0.897 -> 0.987. Three earlier versions
+    # of the rows moved the identity subset the same way: 0.940 and 0.925 with each passage weighing a full row
+    # (without and with the spliced pairs), 0.951 with the spliced insult sometimes past the 128 tokens read.
     clean_passage_rows: bool = False
     # Each clean passage (as `clean_passage_rows` finds them) with a short toxic training comment spliced in at one
     # of its sentence breaks, with that comment's toxicity target alone: beside the clean passage, a pair that
