@@ -33,7 +33,7 @@ from models.evaluate import artifact_sample
 from models.metrics import roc_auc, threshold_for_precision
 from models.paths import ARTIFACTS_DIR, DEFAULT_VERSION
 from models.scorer import load
-from models.sentences import LONG_TEXT_CHARS, PASSAGE_BREAK
+from models.sentences import LONG_TEXT_CHARS, splice_points, spliced
 from models.train import TARGET_PRECISION
 
 IDENTITY_SUBSET = "wikipedia_toxicity_identity_testsubset.csv"
@@ -71,13 +71,13 @@ def main() -> None:
     ]
     insults = [text for text, alone in zip(candidates, toxicity(candidates), strict=True) if alone >= 0.9]
     rng = random.Random(5)
-    spliced = []
+    spliced_texts = []
     for text in clean_long:
         # at the start, the end or a break between sentences, keeping the comment's own breaks (line or space)
-        breaks = [0, *(m.start() for m in PASSAGE_BREAK.finditer(text)), len(text)]
+        breaks = splice_points(text)
         for _ in range(4):
             at = rng.choice(breaks)
-            spliced.append(f"{text[:at]} {rng.choice(insults)} {text[at:]}".strip())
+            spliced_texts.append(spliced(text, rng.choice(insults), at))
     own = scorer.thresholds["toxicity"]
     print(f"{args.artifact.name}: toxicity threshold {own}, its own passages {scorer.passage_words} words")
     print(f"clean comments over {LONG_TEXT_CHARS} characters: {len(clean_long)}; insults: {len(insults)}")
@@ -92,7 +92,7 @@ def main() -> None:
             subset = [r for r in rows if r.source == IDENTITY_SUBSET]
             labels = np.array([r.label("toxicity") for r in subset])
             aucs.append(f"{name} {roc_auc(labels, toxicity([r.text for r in subset])):.4f}")
-        clean, with_insult = toxicity(clean_long), toxicity(spliced)
+        clean, with_insult = toxicity(clean_long), toxicity(spliced_texts)
         both_auc = roc_auc(np.r_[np.zeros(len(clean)), np.ones(len(with_insult))], np.r_[clean, with_insult])
         held_clean, held_spliced = float(np.mean(clean >= threshold)), float(np.mean(with_insult >= threshold))
         print(

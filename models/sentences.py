@@ -69,6 +69,16 @@ PASSAGE_WORDS_BEFORE_V21 = 25  # artifacts that record none: their thresholds we
 PASSAGE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
+def splice_points(text: str) -> list[int]:
+    """Where a sentence can be spliced into `text` whole: its start, each passage break and its end."""
+    return [0, *(match.start() for match in PASSAGE_BREAK.finditer(text)), len(text)]
+
+
+def spliced(text: str, insert: str, at: int) -> str:
+    """`text` with `insert` put in at `at` (one of `splice_points`), keeping the break that was there."""
+    return f"{text[:at]} {insert} {text[at:]}".strip()
+
+
 def passage_sentences(text: str, words_per_passage: int) -> list[list[tuple[int, int]]]:
     """Character bounds of the sentences of each passage of `text`: runs of whole sentences of up to
     `words_per_passage` words (a longer sentence is a passage alone). The scorer scores these passages and the

@@ -20,7 +20,7 @@ from models.lexical import DIGITS_ROUND, LexicalModel, blend
 from models.metrics import calibration_error, pr_auc, precision_recall, roc_auc, threshold_for_precision
 from models.scorer import CONFIG_FILE, HEADS_FILE, LAYERS_FILE, passages
 from models.scorer import load as load_scorer
-from models.sentences import LONG_TEXT_CHARS, PASSAGE_BREAK, PASSAGE_WORDS, most_suspicious
+from models.sentences import LONG_TEXT_CHARS, PASSAGE_WORDS, most_suspicious, splice_points, spliced
 
 TRAINED_LABELS = ("toxicity", "identity_attack", "profanity", "spam")
 # Counterfactual pairing (off in the shipped recipe) ties only toxicity: whether a comment attacks a group
@@ -537,11 +537,10 @@ def spliced_passage_rows(
     out: list[data.Row] = []
     for row in clean:
         insult = rng.choice(insults)
-        breaks = [0, *(m.start() for m in PASSAGE_BREAK.finditer(row.text)), len(row.text)]
-        if not (kept := [at for at in breaks if read(f"{row.text[:at]} {insult.text}".strip())]):
+        # read up to the insult's end: spliced at `at`, with nothing after it
+        if not (kept := [at for at in splice_points(row.text) if read(spliced(row.text[:at], insult.text, at))]):
             continue
-        at = rng.choice(kept)
-        text = f"{row.text[:at]} {insult.text} {row.text[at:]}".strip()
+        text = spliced(row.text, insult.text, rng.choice(kept))
         out.append(replace(row, text=text, targets={"toxicity": insult.targets["toxicity"]}, stratum="spliced"))
     return out
 
