@@ -170,6 +170,17 @@ def passage_words(value: str) -> int:
     return number
 
 
+def train_max_length(value: str) -> int:
+    """`--train-max-length`: tokens training reads of each row, at most the 256 the scorer reads."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of tokens") from None
+    if not 16 <= number <= 256:
+        raise argparse.ArgumentTypeError(f"{value} tokens: expected 16 to 256 (the scorer reads 256)")
+    return number
+
+
 def row_weight(text: str) -> tuple[str, float]:
     """`--row-weight SET=WEIGHT` as a pair, the set named as its switch is (hate-word-rows or hate_word_rows)."""
     from models.data import MIN_ROW_WEIGHT, OPTIONAL_ROWS
@@ -240,6 +251,8 @@ def train_config(args: argparse.Namespace) -> Any:
         config = replace(config, sentence_gate=args.sentence_gate)
     if args.passage_words is not None:
         config = replace(config, passage_words=args.passage_words)
+    if args.train_max_length is not None:
+        config = replace(config, max_length=args.train_max_length)
     # The sentence to score beside the comment is the one the n-gram model picks: without it, none.
     return replace(config, lexical_labels=(), sentence_labels=(), sentence_gate=None) if args.no_lexical else config
 
@@ -491,6 +504,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="score a long comment as its worst passage of about N words; the thresholds are fitted to that"
         " (TrainConfig.passage_words)",
+    )
+    train.add_argument(
+        "--train-max-length",
+        type=train_max_length,
+        default=None,
+        metavar="TOKENS",
+        help="tokens training reads of each row (TrainConfig.max_length); the scorer reads 256",
     )
     train.add_argument(
         "--hate-word-rows",

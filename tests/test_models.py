@@ -312,6 +312,7 @@ def test_train_and_evaluate_commands_build_and_measure_an_artifact_from_a_small_
 
 
 def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on():
+    from models.train import TrainConfig
     from service.cli import parser, train_config
 
     base = ["train", "--data-dir", "d", "--out", "o"]
@@ -361,6 +362,11 @@ def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on()
     for bad in ("0", "-3", "2.5", "many"):
         with pytest.raises(SystemExit):
             parser().parse_args([*base, "--passage-words", bad])
+    assert train_config(unset).max_length == TrainConfig(version="x").max_length
+    assert train_config(parser().parse_args([*base, "--train-max-length", "256"])).max_length == 256
+    for bad in ("0", "257", "512", "1.5", "long"):  # past 256 the scorer would never read what training did
+        with pytest.raises(SystemExit):
+            parser().parse_args([*base, "--train-max-length", bad])
     assert train_config(unset).counterfactual_pairing == 0  # off in the shipped recipe
     assert train_config(parser().parse_args([*base, "--counterfactual-pairing", "0.3"])).counterfactual_pairing == 0.3
     with pytest.raises(SystemExit):  # a negative weight would reward the gap it is meant to close
