@@ -9,7 +9,8 @@ man" -> "a local man"). Nothing is retrained; the threshold is refitted on the v
 as training fits it. Every comment is scored as served, in fp32. For each weight and split (validation, the fixed
 test split, the unseen sources), one line of key=value pairs: the threshold, false-positive rates of clean comments
 overall and of those naming an identity, recall overall and on toxic comments naming one (with counts), and
-ROC-AUC overall and per source. `--show W` also prints every comment whose decision the weight W changes.
+ROC-AUC overall and per source. `--show W` also prints every comment whose decision differs between weight W and
+weight 0, each at its own threshold (where the threshold moves, comments naming no identity flip too).
 """
 
 from __future__ import annotations
@@ -40,8 +41,12 @@ def log_odds(p: np.ndarray) -> np.ndarray:
 def splits(artifact: Path, data_dir: Path) -> dict[str, list[data.Row]]:
     """The artifact's validation and test splits (its own seed and caps) and the sources it never saw."""
     training = json.loads((artifact / "config.json").read_text())["training"]
+    if training.get("extra_labels"):
+        # Training split its rows with the moderators' labels among them: without them this is another split.
+        raise SystemExit(f"{artifact} was trained on moderators' labels too: its validation split cannot be redrawn")
     sample = artifact_sample(training)
-    _, valid, test = data.split(data.load_rows(data_dir, **sample), (0.1, 0.15), seed=training["seed"])
+    rows = data.load_rows(data_dir, shipped_only=True, **sample)
+    _, valid, test = data.split(rows, (0.1, 0.15), seed=training["seed"])
     unseen_sample = sample | {"balance_identity": False, "balance_hate_word": False}
     unseen = [r for r in data.load_rows(data_dir, shipped_only=False, **unseen_sample) if not _shipped(r.source)]
     return {
@@ -51,7 +56,8 @@ def splits(artifact: Path, data_dir: Path) -> dict[str, list[data.Row]]:
 
 
 def toxicity_log_odds(scorer: Any, rows: list[data.Row]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(as written, the neutral twin's (as written where no identity is named), whether one is named)."""
+    """Toxicity log-odds as written, those of the neutral twin (the same where no identity is named), and whether
+    one is named."""
     texts = [r.text for r in rows]
     written = log_odds(np.array([s["toxicity"] for s in scorer.score(texts)]))
     named = np.array([bool(IDENTITY_PATTERN.search(t)) for t in texts])
@@ -72,7 +78,12 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--artifact", type=Path, default=default_artifact_dir())
     parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.1, 0.2, 0.3, 0.5])
-    parser.add_argument("--show", type=float, default=None, help="print the comments whose decision this weight flips")
+    parser.add_argument(
+        "--show",
+        type=float,
+        default=None,
+        help="print the comments decided otherwise at this weight than at 0, each at its own threshold",
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     scorer = models.load(args.artifact, precision="fp32")

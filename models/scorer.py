@@ -27,6 +27,9 @@ from models.sentences import (
 HEADS_FILE = "heads.safetensors"
 LAYERS_FILE = "encoder_top_layers.safetensors"
 CONFIG_FILE = "config.json"
+# Tokens the scorer reads of a comment or passage (artifacts record it as `max_length`); training reads no more,
+# since what it learnt past this would never be scored.
+SCORED_TOKENS = 256
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class ArtifactConfig:
             version=str(raw["version"]),
             labels=tuple(raw["labels"]),
             thresholds={k: float(v) for k, v in raw.get("thresholds", {}).items()},
-            max_length=int(raw.get("max_length", 256)),
+            max_length=int(raw.get("max_length", SCORED_TOKENS)),
             raw=raw,
         )
 

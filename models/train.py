@@ -18,7 +18,7 @@ from models import data
 from models.encoder import Encoder, base_model_dir
 from models.lexical import DIGITS_ROUND, LexicalModel, blend
 from models.metrics import calibration_error, pr_auc, precision_recall, roc_auc, threshold_for_precision
-from models.scorer import CONFIG_FILE, HEADS_FILE, LAYERS_FILE, passages
+from models.scorer import CONFIG_FILE, HEADS_FILE, LAYERS_FILE, SCORED_TOKENS, passages
 from models.scorer import load as load_scorer
 from models.sentences import LONG_TEXT_CHARS, PASSAGE_WORDS, most_suspicious, splice_points, spliced
 
@@ -38,12 +38,13 @@ class TrainConfig:
     trainable_layers: int = 6
     epochs: int = 2
     batch_size: int = 32
-    # Tokens training reads of each row (`civility train --train-max-length`); the scorer reads 256, a long comment
-    # passage by passage. 468 of the identity subset's 1,492 comments and 210 of 3,000 Civil Comments posts run past
-    # 128. v21's recipe at 256, retrained (1,550 s against 971), fixed test split: toxicity 0.942 -> 0.943, CAT 0.845
-    # -> 0.862, Civil Comments 0.647 -> 0.664, OLID (never trained on) 0.822 -> 0.825, but the identity subset, the
-    # source where alt-profanity-check leads, 0.970 -> 0.963; the threshold fell 0.67 -> 0.63, flagging 0.069 of
-    # clean test comments (0.057) and 0.196 of the unseen sources' clean comments naming an identity (0.165).
+    # Tokens training reads of each row (`civility train --train-max-length`); the scorer reads SCORED_TOKENS, a long
+    # comment passage by passage. Left at 128, though 468 of the identity subset's 1,492 comments and 210 of 3,000 Civil
+    # Comments posts run past it. v21's recipe at 256, retrained (1,550 s against 971), fixed test split: toxicity 0.942
+    # -> 0.943, CAT 0.845 -> 0.862, Civil Comments 0.647 -> 0.664, OLID (never trained on) 0.822 -> 0.825, but the
+    # identity subset, the source where alt-profanity-check leads, 0.970 -> 0.963; the threshold fell 0.67 -> 0.63,
+    # flagging 0.069 of clean test comments (0.057) and 0.196 of the unseen sources' clean comments naming an identity
+    # (0.165).
     max_length: int = 128
     encoder_lr: float = 8e-5
     head_lr: float = 2e-3
@@ -187,15 +188,15 @@ class TrainConfig:
     # `clean_passage_rows` or `spliced_passage_rows`.
     passage_words: int = PASSAGE_WORDS
     # Train on what the scorer scores of a long comment: each passage of every clean training comment over
-    # LONG_TEXT_CHARS, alone, with the comment's targets and an equal share of its weight. A comment its raters
-    # found clean has no toxic passage, but training reads only its first 128 tokens. Tried after v21 and left off:
-    # v21's recipe with these rows and `spliced_passage_rows`, retrained in full (1,047 s), fixed test split:
-    # toxicity 0.942 -> 0.946, CAT 0.845 -> 0.891, Civil Comments 0.647 -> 0.671, but the identity subset (the only
-    # source with long comments) 0.970 -> 0.938, further under alt-profanity-check's 0.988; at the threshold it
+    # LONG_TEXT_CHARS, alone, with the comment's targets and an equal share of its weight. A comment its raters found
+    # clean has no toxic passage, but training reads only its first `max_length` tokens (128 in the recipe). Tried after
+    # v21 and left off: v21's recipe with these rows and `spliced_passage_rows`, retrained in full (1,047 s), fixed test
+    # split: toxicity 0.942 -> 0.946, CAT 0.845 -> 0.891, Civil Comments 0.647 -> 0.671, but the identity subset (the
+    # only source with long comments) 0.970 -> 0.938, further under alt-profanity-check's 0.988; at the threshold it
     # came out at (0.63; v21 0.67) 0.068 of clean test comments flagged (v21 0.057); bench/passages.py at 80 words:
-    # clean long comments held 0.054 -> 0.071, with an insult spliced in 0.897 -> 0.987. Three earlier versions
-    # of the rows moved the identity subset the same way: 0.940 and 0.925 with each passage weighing a full row
-    # (without and with the spliced pairs), 0.951 with the spliced insult sometimes past the 128 tokens read.
+    # clean long comments held 0.054 -> 0.071, with an insult spliced in 0.897 -> 0.987. Three earlier versions of the
+    # rows moved the identity subset the same way: 0.940 and 0.925 with each passage weighing a full row (without and
+    # with the spliced pairs), 0.951 with the spliced insult sometimes past the 128 tokens read.
     clean_passage_rows: bool = False
     # Each clean passage (as `clean_passage_rows` finds them) with a short toxic training comment spliced in at one
     # of its sentence breaks, with that comment's toxicity target alone: beside the clean passage, a pair that
@@ -522,8 +523,8 @@ def clean_passage_rows(rows: list[data.Row], words: int) -> list[data.Row]:
         if len(row.text) <= LONG_TEXT_CHARS or any(row.label(label) != 0 for label in row.targets):
             continue
         pieces = passages(row.text, words)
-        # shared, so its passages together weigh as one row (beside the comment itself, read to 128 tokens), however
-        # long it is: its topic is not learnt as clean k times over
+        # shared, so its passages together weigh as one row (beside the comment itself, read to `max_length` tokens),
+        # however long it is: its topic is not learnt as clean k times over
         out.extend(replace(row, text=piece, weight=row.weight / len(pieces)) for piece in pieces)
     return out
 
@@ -535,8 +536,8 @@ def spliced_passage_rows(
     break, targeted on toxicity alone: the insult's own target, since the passage adds nothing toxic.
 
     Only at a break where training still reads the whole insult (`read` of the text up to its end): a passage
-    runs to about 96 tokens and training cuts at 128, so an insult spliced near the end would be cut off and
-    the row would teach calm text as toxic."""
+    runs to about 96 tokens and training cuts at `max_length` (128 in the recipe), so an insult spliced near the end
+    would be cut off and the row would teach calm text as toxic."""
     insults = [r for r in rows if r.label("toxicity") == 1 and 20 <= len(r.text) <= 200]
     if not insults:
         return []
@@ -640,7 +641,7 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig, log: bool = True) 
         "sentence_labels": list(trained.sentence_labels),
         "sentence_gate": trained.sentence_gate,
         "passage_words": config.passage_words,
-        "max_length": 256,
+        "max_length": SCORED_TOKENS,
         "train_max_length": config.max_length,
         "trainable_layers": config.trainable_layers,
         "training": {k: v for k, v in config.__dict__.items() if k != "version"},

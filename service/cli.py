@@ -171,13 +171,16 @@ def passage_words(value: str) -> int:
 
 
 def train_max_length(value: str) -> int:
-    """`--train-max-length`: tokens training reads of each row, at most the 256 the scorer reads."""
+    """`--train-max-length`: tokens training reads of each row, at most as many as the scorer reads."""
+    from models.scorer import SCORED_TOKENS
+
     try:
         number = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of tokens") from None
-    if not 16 <= number <= 256:
-        raise argparse.ArgumentTypeError(f"{value} tokens: expected 16 to 256 (the scorer reads 256)")
+    # At least 16: a row's [CLS] and [SEP] take two, and a tweet runs to about 30 tokens.
+    if not 16 <= number <= SCORED_TOKENS:
+        raise argparse.ArgumentTypeError(f"{value} tokens: expected 16 to {SCORED_TOKENS} (what the scorer reads)")
     return number
 
 
@@ -510,7 +513,7 @@ def parser() -> argparse.ArgumentParser:
         type=train_max_length,
         default=None,
         metavar="TOKENS",
-        help="tokens training reads of each row (TrainConfig.max_length); the scorer reads 256",
+        help="tokens training reads of each row, at most the 256 the scorer reads (TrainConfig.max_length)",
     )
     train.add_argument(
         "--hate-word-rows",

@@ -362,7 +362,7 @@ def test_the_train_commands_switches_turn_the_shipped_recipes_parts_off_and_on()
     for bad in ("0", "-3", "2.5", "many"):
         with pytest.raises(SystemExit):
             parser().parse_args([*base, "--passage-words", bad])
-    assert train_config(unset).max_length == TrainConfig(version="x").max_length
+    assert train_config(unset).max_length == TrainConfig(version="x").max_length == 128  # the shipped recipe's
     assert train_config(parser().parse_args([*base, "--train-max-length", "256"])).max_length == 256
     for bad in ("0", "257", "512", "1.5", "long"):  # past 256 the scorer would never read what training did
         with pytest.raises(SystemExit):
