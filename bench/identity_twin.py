@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from passages import splits as passage_splits  # bench/ is on the path when this runs as a script
 
 import models
 from models import data
@@ -39,15 +40,11 @@ def log_odds(p: np.ndarray) -> np.ndarray:
 
 
 def splits(artifact: Path, data_dir: Path) -> dict[str, list[data.Row]]:
-    """The artifact's validation and test splits (its own seed and caps) and the sources it never saw."""
+    """The artifact's validation and test splits (bench/passages.py draws them as training did) and the sources it
+    never saw, each with their toxicity-labelled rows only."""
     training = json.loads((artifact / "config.json").read_text())["training"]
-    if training.get("extra_labels"):
-        # Training split its rows with the moderators' labels among them: without them this is another split.
-        raise SystemExit(f"{artifact} was trained on moderators' labels too: its validation split cannot be redrawn")
-    sample = artifact_sample(training)
-    rows = data.load_rows(data_dir, shipped_only=True, **sample)
-    _, valid, test = data.split(rows, (0.1, 0.15), seed=training["seed"])
-    unseen_sample = sample | {"balance_identity": False, "balance_hate_word": False}
+    valid, test = passage_splits(artifact, data_dir)
+    unseen_sample = artifact_sample(training) | {"balance_identity": False, "balance_hate_word": False}
     unseen = [r for r in data.load_rows(data_dir, shipped_only=False, **unseen_sample) if not _shipped(r.source)]
     return {
         name: [r for r in rows if r.label("toxicity") is not None]
